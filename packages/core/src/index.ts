@@ -1,3 +1,4 @@
 export * from './clock.js';
 export * from './errors.js';
+export * from './params/index.js';
 export * from './random.js';
