@@ -1,2 +1,3 @@
 export * from './tensors.js';
 export * from './tfjs-artifacts.js';
+export * from './codec.js';
