@@ -1,0 +1,3 @@
+export * from './framing.js';
+export * from './messages.js';
+export * from './version.js';

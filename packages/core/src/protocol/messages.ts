@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { ERROR_CODES, FedlearnError } from '../errors.js';
+
+/** Client ids are chosen by clients: short, printable, safe in logs and file names. */
+export const clientIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'use letters, digits and . _ : - only');
+
+const finite = z.number().finite();
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const jobId = z.string().min(1).max(128);
+const round = z.number().int().positive();
+const metrics = z.record(z.string().max(64), finite).refine((m) => Object.keys(m).length <= 64, 'too many metrics');
+/** Binary fields arrive as Buffer in Node and as ArrayBuffer or Uint8Array in browsers. */
+const binary = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected binary data');
+
+export const fitConfigSchema = z.object({
+  localEpochs: z.number().int().min(1).max(1000),
+  batchSize: z.number().int().min(1).max(1 << 16),
+  learningRate: z.number().positive().max(10),
+  /** Seed for the client's shuffling, so a round can be replayed. */
+  seed: z.number().int().nonnegative().max(2 ** 32 - 1),
+});
+export type FitConfig = z.infer<typeof fitConfigSchema>;
+
+export const helloSchema = z.object({
+  type: z.literal('hello'),
+  protocolVersion: z.string().max(64),
+  clientId: clientIdSchema,
+  numExamples: count,
+  numEvalExamples: count,
+  capabilities: z.object({ secagg: z.boolean(), backend: z.string().max(64) }),
+  runtime: z.string().max(128).optional(),
+});
+
+export const heartbeatSchema = z.object({ type: z.literal('heartbeat'), sentAt: finite });
+
+export const fitResSchema = z.object({
+  type: z.literal('fit_res'),
+  jobId,
+  round,
+  numExamples: count.min(1),
+  metrics,
+  params: binary,
+});
+
+export const evaluateResSchema = z.object({
+  type: z.literal('evaluate_res'),
+  jobId,
+  round,
+  numExamples: count.min(1),
+  loss: finite,
+  metrics,
+});
+
+export const getParametersResSchema = z.object({
+  type: z.literal('get_parameters_res'),
+  requestId: z.string().min(1).max(128),
+  /** The Keras-style topology of the client's model, so the coordinator can save `model.json`. */
+  modelTopology: z.record(z.string(), z.unknown()),
+  params: binary,
+});
+
+export const wireErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string().max(4096),
+  details: z.record(z.string(), z.unknown()).default({}),
+});
+export type WireError = z.infer<typeof wireErrorSchema>;
+
+/** A client could not do what it was asked (e.g. training diverged). */
+export const clientErrorSchema = z.object({
+  type: z.literal('client_error'),
+  jobId: jobId.optional(),
+  round: round.optional(),
+  error: wireErrorSchema,
+});
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  heartbeatSchema,
+  fitResSchema,
+  evaluateResSchema,
+  getParametersResSchema,
+  clientErrorSchema,
+]);
+
+export const welcomeSchema = z.object({
+  type: z.literal('welcome'),
+  protocolVersion: z.string().max(64),
+  serverId: z.string().max(128),
+  heartbeatIntervalMs: z.number().int().positive(),
+});
+
+export const fitInsSchema = z.object({
+  type: z.literal('fit_ins'),
+  jobId,
+  round,
+  /** Epoch milliseconds after which the coordinator no longer waits for this result. */
+  deadline: finite,
+  config: fitConfigSchema,
+  params: binary,
+});
+
+export const evaluateInsSchema = z.object({
+  type: z.literal('evaluate_ins'),
+  jobId,
+  round,
+  deadline: finite,
+  config: z.object({ batchSize: fitConfigSchema.shape.batchSize }),
+  params: binary,
+});
+
+export const getParametersInsSchema = z.object({
+  type: z.literal('get_parameters_ins'),
+  requestId: z.string().min(1).max(128),
+});
+
+/** A typed refusal, sent to the one client whose message caused it. */
+export const serverErrorSchema = z.object({
+  type: z.literal('error'),
+  error: wireErrorSchema,
+  inReplyTo: z.object({ type: z.string(), jobId: z.string().optional(), round: z.number().optional() }).optional(),
+  /** When true the server closes the connection after this message. */
+  fatal: z.boolean().default(false),
+});
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  welcomeSchema,
+  fitInsSchema,
+  evaluateInsSchema,
+  getParametersInsSchema,
+  serverErrorSchema,
+]);
+
+export type Hello = z.infer<typeof helloSchema>;
+export type FitRes = z.infer<typeof fitResSchema>;
+export type EvaluateRes = z.infer<typeof evaluateResSchema>;
+export type GetParametersRes = z.infer<typeof getParametersResSchema>;
+export type ClientError = z.infer<typeof clientErrorSchema>;
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+export type Welcome = z.infer<typeof welcomeSchema>;
+export type FitIns = z.infer<typeof fitInsSchema>;
+export type EvaluateIns = z.infer<typeof evaluateInsSchema>;
+export type GetParametersIns = z.infer<typeof getParametersInsSchema>;
+export type ServerError = z.input<typeof serverErrorSchema>;
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+function parseWith<T>(schema: z.ZodType<T>, raw: unknown, side: string): T {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issues = result.error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  throw new FedlearnError('MALFORMED_MESSAGE', `malformed ${side} message${type ? ` "${String(type)}"` : ''}: ${issues}`, {
+    details: { type: typeof type === 'string' ? type.slice(0, 64) : undefined },
+  });
+}
+
+/** Validates a message received from a client. Throws `MALFORMED_MESSAGE`. */
+export function parseClientMessage(raw: unknown): ClientMessage {
+  return parseWith(clientMessageSchema, raw, 'client');
+}
+
+/** Validates a message received from the server. Throws `MALFORMED_MESSAGE`. */
+export function parseServerMessage(raw: unknown): ServerMessage {
+  return parseWith(serverMessageSchema, raw, 'server');
+}
