@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './params/index.js';
 export * from './protocol/index.js';
 export * from './random.js';
+export * from './strategy/index.js';

@@ -1,0 +1,3 @@
+export * from './fedavg.js';
+export * from './sampling.js';
+export * from './types.js';

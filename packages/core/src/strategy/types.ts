@@ -1,0 +1,67 @@
+import type { Rng } from '../random.js';
+
+/** What the coordinator knows about a connected client. */
+export interface ClientInfo {
+  clientId: string;
+  numExamples: number;
+  numEvalExamples: number;
+  capabilities: { secagg: boolean; backend: string };
+}
+
+/** One client's result of local training: its new weights, flat in the model's weight order. */
+export interface FitResult {
+  clientId: string;
+  numExamples: number;
+  params: Float32Array;
+  metrics: Record<string, number>;
+}
+
+export interface EvaluateResult {
+  clientId: string;
+  numExamples: number;
+  loss: number;
+  metrics: Record<string, number>;
+}
+
+export interface AggregatedEvaluation {
+  loss: number;
+  numExamples: number;
+  metrics: Record<string, number>;
+}
+
+/** Folds the fit results of one round, one at a time, into the next global model. */
+export interface RoundAggregation {
+  readonly count: number;
+  add(result: FitResult): void;
+  /** The new global parameters and the example-weighted mean of the clients' metrics. */
+  finish(): { params: Float32Array; metrics: Record<string, number> };
+  /** Frees buffers; called after finish() or when the round is abandoned. */
+  dispose(): void;
+}
+
+/**
+ * A federated strategy: pure decisions, no sockets inside. The coordinator asks it whom to train
+ * and evaluate each round and hands it results as they arrive.
+ *
+ * @example
+ * const strategy = new FedAvg({ fractionFit: 0.5, minFitClients: 2 });
+ * const sampled = strategy.configureFit(1, clients, rng);
+ */
+export interface Strategy {
+  readonly name: string;
+  /**
+   * True when aggregation needs each client's update in the clear (median, Krum, ...): such a
+   * strategy cannot run under secure aggregation, where only the sum is revealed.
+   */
+  readonly requiresIndividualUpdates: boolean;
+  /** Fewest clients that must be connected before a round starts. */
+  readonly minAvailableClients: number;
+  /** Fewest fit results a round needs to produce a model (its quorum). */
+  readonly minFitClients: number;
+  configureFit(round: number, available: readonly ClientInfo[], rng: Rng): string[];
+  configureEvaluate(round: number, available: readonly ClientInfo[], rng: Rng): string[];
+  beginRound(round: number, global: Float32Array): RoundAggregation;
+  aggregateEvaluate(round: number, results: readonly EvaluateResult[]): AggregatedEvaluation | undefined;
+  /** Serializable server-side state, for checkpoints. */
+  state(): Record<string, unknown>;
+}
