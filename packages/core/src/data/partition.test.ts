@@ -28,7 +28,8 @@ describe('partitionIndices', () => {
     const even = partitionIndices(labels, 5, { kind: 'dirichlet', alpha: 1000 }, createRng(3));
     expectExactCover(skewed);
     expectExactCover(even);
-    const spread = (parts: number[][]) => Math.max(...parts.map((p) => p.length)) - Math.min(...parts.map((p) => p.length));
+    const spread = (parts: number[][]) =>
+      Math.max(...parts.map((p) => p.length)) - Math.min(...parts.map((p) => p.length));
     expect(spread(even)).toBeLessThan(40);
     expect(spread(skewed)).toBeGreaterThan(spread(even));
   });

@@ -14,7 +14,8 @@ export function parsePartitionScheme(text: string): PartitionScheme {
   if (text === 'iid') return { kind: 'iid' };
   const [kind, arg] = text.split(':');
   const value = Number(arg);
-  if (kind === 'shards' && Number.isInteger(value) && value >= 1) return { kind: 'shards', shardsPerClient: value };
+  if (kind === 'shards' && Number.isInteger(value) && value >= 1)
+    return { kind: 'shards', shardsPerClient: value };
   if (kind === 'dirichlet' && value > 0 && Number.isFinite(value)) return { kind: 'dirichlet', alpha: value };
   throw new FedlearnError(
     'INVALID_CONFIG',
@@ -121,7 +122,10 @@ function sampleGamma(shape: number, rng: Rng): number {
 }
 
 /** Counts of each label among `indices`, for logs and the model card. */
-export function labelHistogram(labels: ArrayLike<number>, indices: readonly number[]): Record<string, number> {
+export function labelHistogram(
+  labels: ArrayLike<number>,
+  indices: readonly number[],
+): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const i of indices) counts[String(labels[i])] = (counts[String(labels[i])] ?? 0) + 1;
   return counts;

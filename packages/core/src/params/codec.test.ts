@@ -97,7 +97,10 @@ describe('params wire codec', () => {
     const other = randomParams(7);
     other[0] = { name: 'layer_0/w', shape: [4, 3], values: other[0]!.values };
     expectCode(() => decodeParams(encodeParams(other), { expected: params }), 'PARAMS_SHAPE_MISMATCH');
-    expectCode(() => decodeParams(encodeParams(params.slice(1)), { expected: params }), 'PARAMS_SHAPE_MISMATCH');
+    expectCode(
+      () => decodeParams(encodeParams(params.slice(1)), { expected: params }),
+      'PARAMS_SHAPE_MISMATCH',
+    );
   });
 
   it('rejects trailing bytes', () => {

@@ -1,7 +1,13 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { FedlearnError } from '../errors.js';
+import {
+  assertSameSpecs,
+  firstNonFinite,
+  type ModelParams,
+  sizeOfShape,
+  type TensorSpec,
+} from './tensors.js';
 import { bytesToFloat32, float32ToBytes } from './tfjs-artifacts.js';
-import { assertSameSpecs, firstNonFinite, type ModelParams, sizeOfShape, type TensorSpec } from './tensors.js';
 
 /**
  * Binary wire format for a model's parameters (all integers little-endian):
@@ -48,9 +54,13 @@ export function encodeParams(params: ModelParams): Uint8Array {
     }
     const bad = firstNonFinite(tensor.values);
     if (bad >= 0) {
-      throw new FedlearnError('PARAMS_NOT_FINITE', `tensor ${tensor.name} holds a non-finite value at index ${bad}`, {
-        details: { name: tensor.name, index: bad },
-      });
+      throw new FedlearnError(
+        'PARAMS_NOT_FINITE',
+        `tensor ${tensor.name} holds a non-finite value at index ${bad}`,
+        {
+          details: { name: tensor.name, index: bad },
+        },
+      );
     }
     headerBytes += 2 + names[i]!.length + 1 + 4 * tensor.shape.length;
     valueCount += size;
@@ -93,9 +103,13 @@ export function decodeParams(bytes: Uint8Array, options: DecodeParamsOptions = {
     throw new FedlearnError('MALFORMED_MESSAGE', 'parameters must be binary (Uint8Array)');
   }
   if (bytes.length > maxBytes) {
-    throw new FedlearnError('PARAMS_TOO_LARGE', `parameters are ${bytes.length} bytes, the limit is ${maxBytes}`, {
-      details: { bytes: bytes.length, limit: maxBytes },
-    });
+    throw new FedlearnError(
+      'PARAMS_TOO_LARGE',
+      `parameters are ${bytes.length} bytes, the limit is ${maxBytes}`,
+      {
+        details: { bytes: bytes.length, limit: maxBytes },
+      },
+    );
   }
   const reader = new Reader(bytes);
   const magic = new TextDecoder().decode(reader.bytes(4));
@@ -151,7 +165,10 @@ export function decodeParams(bytes: Uint8Array, options: DecodeParamsOptions = {
   const hashStart = reader.offset;
   const hash = reader.bytes(HASH_BYTES);
   if (reader.offset !== bytes.length) {
-    throw new FedlearnError('MALFORMED_MESSAGE', `${bytes.length - reader.offset} unexpected bytes after the hash`);
+    throw new FedlearnError(
+      'MALFORMED_MESSAGE',
+      `${bytes.length - reader.offset} unexpected bytes after the hash`,
+    );
   }
   if (!equalBytes(sha256(bytes.subarray(0, hashStart)), hash)) {
     throw new FedlearnError('PARAMS_HASH_MISMATCH', 'parameter payload is corrupt (sha256 does not match)');
@@ -160,7 +177,9 @@ export function decodeParams(bytes: Uint8Array, options: DecodeParamsOptions = {
   const flat = bytesToFloat32(bytes.subarray(payloadStart, hashStart));
   const bad = firstNonFinite(flat);
   if (bad >= 0) {
-    throw new FedlearnError('PARAMS_NOT_FINITE', `parameter ${bad} is NaN or infinite`, { details: { index: bad } });
+    throw new FedlearnError('PARAMS_NOT_FINITE', `parameter ${bad} is NaN or infinite`, {
+      details: { index: bad },
+    });
   }
   const params: ModelParams = [];
   let offset = 0;

@@ -1,3 +1,3 @@
+export * from './codec.js';
 export * from './tensors.js';
 export * from './tfjs-artifacts.js';
-export * from './codec.js';

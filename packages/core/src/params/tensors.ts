@@ -20,7 +20,10 @@ export function sizeOfShape(shape: readonly number[]): number {
   let size = 1;
   for (const dim of shape) {
     if (!Number.isInteger(dim) || dim < 0) {
-      throw new FedlearnError('PARAMS_SHAPE_MISMATCH', `invalid dimension ${dim} in shape [${shape.join(', ')}]`);
+      throw new FedlearnError(
+        'PARAMS_SHAPE_MISMATCH',
+        `invalid dimension ${dim} in shape [${shape.join(', ')}]`,
+      );
     }
     size *= dim;
   }

@@ -38,7 +38,10 @@ export function weightSpecsFrom(specs: readonly TensorSpec[]): WeightSpec[] {
 }
 
 /** Builds `model.json` for artifacts whose weights live in one file named `weightsPath`. */
-export function toModelJson(artifacts: LayersModelArtifacts, weightsPath = WEIGHTS_FILE_NAME): LayersModelJson {
+export function toModelJson(
+  artifacts: LayersModelArtifacts,
+  weightsPath = WEIGHTS_FILE_NAME,
+): LayersModelJson {
   return {
     format: 'layers-model',
     generatedBy: artifacts.generatedBy ?? 'fedlearn',

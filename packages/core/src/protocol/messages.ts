@@ -12,16 +12,26 @@ const finite = z.number().finite();
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const jobId = z.string().min(1).max(128);
 const round = z.number().int().positive();
-const metrics = z.record(z.string().max(64), finite).refine((m) => Object.keys(m).length <= 64, 'too many metrics');
+const metrics = z
+  .record(z.string().max(64), finite)
+  .refine((m) => Object.keys(m).length <= 64, 'too many metrics');
 /** Binary fields arrive as Buffer in Node and as ArrayBuffer or Uint8Array in browsers. */
 const binary = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected binary data');
 
 export const fitConfigSchema = z.object({
   localEpochs: z.number().int().min(1).max(1000),
-  batchSize: z.number().int().min(1).max(1 << 16),
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 16),
   learningRate: z.number().positive().max(10),
   /** Seed for the client's shuffling, so a round can be replayed. */
-  seed: z.number().int().nonnegative().max(2 ** 32 - 1),
+  seed: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(2 ** 32 - 1),
 });
 export type FitConfig = z.infer<typeof fitConfigSchema>;
 
@@ -122,7 +132,9 @@ export const getParametersInsSchema = z.object({
 export const serverErrorSchema = z.object({
   type: z.literal('error'),
   error: wireErrorSchema,
-  inReplyTo: z.object({ type: z.string(), jobId: z.string().optional(), round: z.number().optional() }).optional(),
+  inReplyTo: z
+    .object({ type: z.string(), jobId: z.string().optional(), round: z.number().optional() })
+    .optional(),
   /** When true the server closes the connection after this message. */
   fatal: z.boolean().default(false),
 });
@@ -156,9 +168,13 @@ function parseWith<T>(schema: z.ZodType<T>, raw: unknown, side: string): T {
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
   const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
-  throw new FedlearnError('MALFORMED_MESSAGE', `malformed ${side} message${type ? ` "${String(type)}"` : ''}: ${issues}`, {
-    details: { type: typeof type === 'string' ? type.slice(0, 64) : undefined },
-  });
+  throw new FedlearnError(
+    'MALFORMED_MESSAGE',
+    `malformed ${side} message${type ? ` "${String(type)}"` : ''}: ${issues}`,
+    {
+      details: { type: typeof type === 'string' ? type.slice(0, 64) : undefined },
+    },
+  );
 }
 
 /** Validates a message received from a client. Throws `MALFORMED_MESSAGE`. */

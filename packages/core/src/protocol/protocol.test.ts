@@ -34,7 +34,14 @@ describe('protocol version handshake', () => {
 describe('message validation', () => {
   it('accepts well-formed messages', () => {
     expect(parseClientMessage(hello).type).toBe('hello');
-    const fitRes = { type: 'fit_res', jobId: 'j', round: 3, numExamples: 10, metrics: { loss: 0.5 }, params: new Uint8Array(4) };
+    const fitRes = {
+      type: 'fit_res',
+      jobId: 'j',
+      round: 3,
+      numExamples: 10,
+      metrics: { loss: 0.5 },
+      params: new Uint8Array(4),
+    };
     expect(parseClientMessage(fitRes).type).toBe('fit_res');
   });
 
@@ -43,15 +50,26 @@ describe('message validation', () => {
     ['unknown type', { type: 'bogus' }],
     ['bad client id', { ...hello, clientId: 'a b/../c' }],
     ['negative examples', { ...hello, numExamples: -1 }],
-    ['NaN metric', { type: 'evaluate_res', jobId: 'j', round: 1, numExamples: 1, loss: Number.NaN, metrics: {} }],
-    ['params not binary', { type: 'fit_res', jobId: 'j', round: 1, numExamples: 1, metrics: {}, params: [1, 2] }],
-    ['round zero', { type: 'fit_res', jobId: 'j', round: 0, numExamples: 1, metrics: {}, params: new Uint8Array() }],
+    [
+      'NaN metric',
+      { type: 'evaluate_res', jobId: 'j', round: 1, numExamples: 1, loss: Number.NaN, metrics: {} },
+    ],
+    [
+      'params not binary',
+      { type: 'fit_res', jobId: 'j', round: 1, numExamples: 1, metrics: {}, params: [1, 2] },
+    ],
+    [
+      'round zero',
+      { type: 'fit_res', jobId: 'j', round: 0, numExamples: 1, metrics: {}, params: new Uint8Array() },
+    ],
   ])('refuses %s with MALFORMED_MESSAGE', (_name, raw) => {
     expect(codeOf(() => parseClientMessage(raw))).toBe('MALFORMED_MESSAGE');
   });
 
   it('validates server messages too', () => {
-    expect(codeOf(() => parseServerMessage({ type: 'fit_ins', jobId: 'j', round: 1 }))).toBe('MALFORMED_MESSAGE');
+    expect(codeOf(() => parseServerMessage({ type: 'fit_ins', jobId: 'j', round: 1 }))).toBe(
+      'MALFORMED_MESSAGE',
+    );
     const error = parseServerMessage({ type: 'error', error: { code: 'STALE_ROUND', message: 'late' } });
     expect(error.type === 'error' && error.fatal).toBe(false);
   });
@@ -87,12 +105,16 @@ describe('framing', () => {
     const assembler = new FrameAssembler({ maxPayloadBytes: 10_000, chunkBytes: 1000 });
     expect(codeOf(() => assembler.accept('garbage'))).toBe('MALFORMED_MESSAGE');
     expect(codeOf(() => assembler.accept({ f: 'x' }))).toBe('MALFORMED_MESSAGE');
-    expect(codeOf(() => assembler.accept({ f: 'c', id: 99, i: 0, data: new Uint8Array(3) }))).toBe('MALFORMED_MESSAGE');
-    const frames = toFrames(message, 3, 1000);
-    assembler.accept(frames[0]);
-    expect(codeOf(() => assembler.accept({ f: 'c', id: 3, i: 0, data: new Uint8Array(5) }))).toBe('MALFORMED_MESSAGE');
-    expect(codeOf(() => assembler.accept({ f: 'm', msg: { type: 'x' }, bin: { id: 4, size: 10, chunks: 9 } }))).toBe(
+    expect(codeOf(() => assembler.accept({ f: 'c', id: 99, i: 0, data: new Uint8Array(3) }))).toBe(
       'MALFORMED_MESSAGE',
     );
+    const frames = toFrames(message, 3, 1000);
+    assembler.accept(frames[0]);
+    expect(codeOf(() => assembler.accept({ f: 'c', id: 3, i: 0, data: new Uint8Array(5) }))).toBe(
+      'MALFORMED_MESSAGE',
+    );
+    expect(
+      codeOf(() => assembler.accept({ f: 'm', msg: { type: 'x' }, bin: { id: 4, size: 10, chunks: 9 } })),
+    ).toBe('MALFORMED_MESSAGE');
   });
 });

@@ -14,7 +14,10 @@ export interface SemVer {
 export function parseSemVer(version: string): SemVer {
   const match = SEMVER.exec(version);
   if (!match) {
-    throw new FedlearnError('MALFORMED_MESSAGE', `"${version}" is not a semantic version (major.minor.patch)`);
+    throw new FedlearnError(
+      'MALFORMED_MESSAGE',
+      `"${version}" is not a semantic version (major.minor.patch)`,
+    );
   }
   return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]) };
 }

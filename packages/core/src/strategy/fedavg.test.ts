@@ -19,12 +19,14 @@ describe('FedAvg', () => {
         const rng = createRng(seed);
         const n = 1 + rng.int(30);
         const d = 1 + rng.int(5000);
-        const updates = Array.from({ length: n }, () => Float32Array.from({ length: d }, () => rng.normal() * 3));
+        const updates = Array.from({ length: n }, () =>
+          Float32Array.from({ length: d }, () => rng.normal() * 3),
+        );
         const weights = Array.from({ length: n }, () => 1 + rng.int(2000));
         const round = new FedAvg({ minFitClients: 1, kernel }).beginRound(1, new Float32Array(d));
-        updates.forEach((params, i) =>
-          round.add({ clientId: `c${i}`, numExamples: weights[i]!, params, metrics: { loss: i } }),
-        );
+        for (const [i, params] of updates.entries()) {
+          round.add({ clientId: `c${i}`, numExamples: weights[i]!, params, metrics: { loss: i } });
+        }
         const { params, metrics } = round.finish();
         round.dispose();
         const total = weights.reduce((a, b) => a + b, 0);
@@ -45,9 +47,9 @@ describe('FedAvg', () => {
 
   it('refuses an update of the wrong length', () => {
     const round = new FedAvg({ minFitClients: 1 }).beginRound(1, new Float32Array(4));
-    expect(() => round.add({ clientId: 'x', numExamples: 1, params: new Float32Array(3), metrics: {} })).toThrow(
-      FedlearnError,
-    );
+    expect(() =>
+      round.add({ clientId: 'x', numExamples: 1, params: new Float32Array(3), metrics: {} }),
+    ).toThrow(FedlearnError);
     expect(() => round.finish()).toThrow(/AGGREGATION_EMPTY|nothing|no update/i);
   });
 

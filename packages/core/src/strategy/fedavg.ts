@@ -54,7 +54,11 @@ export class FedAvg implements Strategy {
   }
 
   configureFit(_round: number, available: readonly ClientInfo[], rng: Rng): string[] {
-    return sampleClients(available, { fraction: this.options.fractionFit, minClients: this.minFitClients }, rng);
+    return sampleClients(
+      available,
+      { fraction: this.options.fractionFit, minClients: this.minFitClients },
+      rng,
+    );
   }
 
   configureEvaluate(_round: number, available: readonly ClientInfo[], rng: Rng): string[] {
@@ -110,7 +114,8 @@ export function weightedEvaluation(results: readonly EvaluateResult[]): Aggregat
   const sums = new Map<string, number>();
   for (const r of results) {
     loss += r.loss * r.numExamples;
-    for (const [key, value] of Object.entries(r.metrics)) sums.set(key, (sums.get(key) ?? 0) + value * r.numExamples);
+    for (const [key, value] of Object.entries(r.metrics))
+      sums.set(key, (sums.get(key) ?? 0) + value * r.numExamples);
   }
   const metrics: Record<string, number> = {};
   for (const [key, value] of sums) metrics[key] = value / numExamples;

@@ -13,7 +13,11 @@ export interface SamplingOptions {
  * Picks max(minClients, round(fraction · available)) clients uniformly at random. Clients are
  * sorted by id first, so the same seed picks the same clients whatever order they connected in.
  */
-export function sampleClients(available: readonly ClientInfo[], options: SamplingOptions, rng: Rng): string[] {
+export function sampleClients(
+  available: readonly ClientInfo[],
+  options: SamplingOptions,
+  rng: Rng,
+): string[] {
   const ids = available.map((c) => c.clientId).sort();
   const wanted = Math.max(options.minClients, Math.round(options.fraction * ids.length));
   return shuffleInPlace(ids, rng).slice(0, Math.min(wanted, ids.length));
@@ -24,6 +28,9 @@ export function validateSampling(options: SamplingOptions, label: string): void 
     throw new FedlearnError('INVALID_CONFIG', `${label} fraction must be in (0, 1], got ${options.fraction}`);
   }
   if (!Number.isInteger(options.minClients) || options.minClients < 1) {
-    throw new FedlearnError('INVALID_CONFIG', `${label} minimum must be a positive integer, got ${options.minClients}`);
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      `${label} minimum must be a positive integer, got ${options.minClients}`,
+    );
   }
 }

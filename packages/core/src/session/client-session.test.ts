@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.js';
+import { decodeParams, encodeParams } from '../params/codec.js';
+import type { ModelParams } from '../params/tensors.js';
+import type { ClientMessage } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { ClientSession } from './client-session.js';
+import type { SessionEvent, Trainer } from './types.js';
+
+const specs = [{ name: 'w', shape: [3] }];
+const params = (values: number[]): ModelParams => [
+  { name: 'w', shape: [3], values: Float32Array.from(values) },
+];
+
+/** A trainer that adds 1 to every weight, or fails when told to. */
+function fakeTrainer(fail = false): Trainer {
+  return {
+    numExamples: 7,
+    numEvalExamples: 2,
+    backend: 'fake',
+    specs: () => specs,
+    getParameters: async () => ({ params: params([0, 0, 0]), modelTopology: { class_name: 'Sequential' } }),
+    fit: async (global) => {
+      if (fail) throw new Error('diverged');
+      return {
+        params: params(Array.from(global[0]!.values, (v) => v + 1)),
+        numExamples: 7,
+        metrics: { loss: 0.5 },
+      };
+    },
+    evaluate: async () => ({ numExamples: 2, loss: 0.25, metrics: { accuracy: 1 } }),
+  };
+}
+
+function setup(trainer = fakeTrainer()) {
+  const sent: ClientMessage[] = [];
+  const events: SessionEvent[] = [];
+  const clock = new ManualClock(1000);
+  const session = new ClientSession({
+    clientId: 'c1',
+    trainer,
+    clock,
+    transport: { send: async (m) => void sent.push(m) },
+    onEvent: (e) => events.push(e),
+  });
+  return { session, sent, events, clock };
+}
+
+const fitIns = (round: number, deadline = 5000) => ({
+  type: 'fit_ins',
+  jobId: 'job',
+  round,
+  deadline,
+  config: { localEpochs: 1, batchSize: 2, learningRate: 0.1, seed: 1 },
+  params: encodeParams(params([1, 2, 3])),
+});
+
+describe('ClientSession', () => {
+  it('says hello with the protocol version and its data sizes', async () => {
+    const { session, sent } = setup();
+    await session.connected();
+    expect(sent[0]).toMatchObject({
+      type: 'hello',
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'c1',
+      numExamples: 7,
+    });
+  });
+
+  it('trains on fit_ins and uploads the new weights', async () => {
+    const { session, sent, events } = setup();
+    await session.receive(fitIns(1));
+    const res = sent[0]!;
+    expect(res.type).toBe('fit_res');
+    if (res.type !== 'fit_res') return;
+    expect(res.round).toBe(1);
+    expect(Array.from(decodeParams(res.params)[0]!.values)).toEqual([2, 3, 4]);
+    expect(events.map((e) => e.type)).toEqual(['fit_start', 'fit_done']);
+  });
+
+  it('evaluates and answers get_parameters', async () => {
+    const { session, sent } = setup();
+    await session.receive({
+      type: 'evaluate_ins',
+      jobId: 'job',
+      round: 1,
+      deadline: 5000,
+      config: { batchSize: 4 },
+      params: encodeParams(params([1, 1, 1])),
+    });
+    await session.receive({ type: 'get_parameters_ins', requestId: 'r1' });
+    expect(sent.map((m) => m.type)).toEqual(['evaluate_res', 'get_parameters_res']);
+  });
+
+  it('skips a task whose deadline passed instead of running it late', async () => {
+    const { session, sent, events, clock } = setup();
+    clock.advance(10_000);
+    await session.receive(fitIns(1, 5000));
+    expect(sent).toEqual([]);
+    expect(events[0]).toMatchObject({ type: 'task_skipped', round: 1 });
+  });
+
+  it('reports weights of the wrong shape to the server as a typed client error', async () => {
+    const { session, sent } = setup();
+    const wrong = {
+      ...fitIns(1),
+      params: encodeParams([{ name: 'w', shape: [4], values: new Float32Array(4) }]),
+    };
+    await session.receive(wrong);
+    expect(sent[0]).toMatchObject({
+      type: 'client_error',
+      round: 1,
+      error: { code: 'PARAMS_SHAPE_MISMATCH' },
+    });
+  });
+
+  it('reports a training failure as TRAINING_FAILED', async () => {
+    const { session, sent } = setup(fakeTrainer(true));
+    await session.receive(fitIns(2));
+    expect(sent[0]).toMatchObject({
+      type: 'client_error',
+      round: 2,
+      error: { code: 'TRAINING_FAILED', message: 'diverged' },
+    });
+  });
+
+  it('ignores malformed server messages without crashing, and records fatal errors', async () => {
+    const { session, sent, events } = setup();
+    await session.receive({ type: 'fit_ins', round: 'x' });
+    expect(sent).toEqual([]);
+    expect(events[0]).toMatchObject({ type: 'task_failed', code: 'MALFORMED_MESSAGE' });
+    await session.receive({
+      type: 'error',
+      error: { code: 'PROTOCOL_VERSION_MISMATCH', message: 'old' },
+      fatal: true,
+    });
+    expect(session.fatal?.code).toBe('PROTOCOL_VERSION_MISMATCH');
+  });
+});

@@ -1,0 +1,191 @@
+import { type Clock, systemClock } from '../clock.js';
+import { FedlearnError, toFedlearnError } from '../errors.js';
+import { DEFAULT_MAX_PARAMS_BYTES, decodeParams, encodeParams } from '../params/codec.js';
+import {
+  type ClientMessage,
+  type EvaluateIns,
+  type FitIns,
+  type GetParametersIns,
+  parseServerMessage,
+  type ServerMessage,
+} from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import type { SessionEvent, SessionTransport, Trainer } from './types.js';
+
+export interface ClientSessionOptions {
+  clientId: string;
+  trainer: Trainer;
+  transport: SessionTransport;
+  clock?: Clock;
+  maxPayloadBytes?: number;
+  runtime?: string;
+  onEvent?: (event: SessionEvent) => void;
+}
+
+type Task = FitIns | EvaluateIns | GetParametersIns;
+
+/**
+ * The client side of the fedlearn protocol, once for every runtime: it says hello, answers the
+ * coordinator's instructions with the trainer, and reports typed errors. Node and browser clients
+ * only plug in a transport and a trainer.
+ *
+ * @example
+ * const session = new ClientSession({ clientId: 'edge-1', trainer, transport });
+ * socket.on('connect', () => session.connected());
+ * socket.on('message', (m) => session.receive(m));
+ */
+export class ClientSession {
+  private readonly clock: Clock;
+  private readonly maxPayloadBytes: number;
+  private queue: Task[] = [];
+  private working = false;
+  private fatalError: FedlearnError | undefined;
+
+  constructor(private readonly options: ClientSessionOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES;
+  }
+
+  /** The fatal error the server ended the session with, if any. */
+  get fatal(): FedlearnError | undefined {
+    return this.fatalError;
+  }
+
+  /** Call on every (re)connection: tasks from an old connection are void, and the server needs a hello. */
+  async connected(): Promise<void> {
+    this.queue = [];
+    const { trainer } = this.options;
+    await this.send({
+      type: 'hello',
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: this.options.clientId,
+      numExamples: trainer.numExamples,
+      numEvalExamples: trainer.numEvalExamples,
+      capabilities: { secagg: false, backend: trainer.backend },
+      ...(this.options.runtime ? { runtime: this.options.runtime } : {}),
+    });
+  }
+
+  /** Handles one message from the coordinator. Never throws: problems become events or client errors. */
+  async receive(raw: unknown): Promise<void> {
+    let message: ServerMessage;
+    try {
+      message = parseServerMessage(raw);
+    } catch (error) {
+      const e = toFedlearnError(error, 'MALFORMED_MESSAGE');
+      this.emit({ type: 'task_failed', kind: 'receive', code: e.code, message: e.message });
+      return;
+    }
+    switch (message.type) {
+      case 'welcome':
+        this.emit({ type: 'welcome', serverId: message.serverId });
+        return;
+      case 'error':
+        if (message.fatal) this.fatalError = new FedlearnError(message.error.code, message.error.message);
+        this.emit({
+          type: 'server_error',
+          code: message.error.code,
+          message: message.error.message,
+          fatal: message.fatal,
+        });
+        return;
+      default:
+        this.queue.push(message);
+        await this.drain();
+    }
+  }
+
+  /** Runs queued tasks one at a time; a task whose deadline has passed is skipped, not run late. */
+  private async drain(): Promise<void> {
+    if (this.working) return;
+    this.working = true;
+    try {
+      for (let task = this.queue.shift(); task; task = this.queue.shift()) {
+        if ('deadline' in task && task.deadline <= this.clock.now()) {
+          this.emit({
+            type: 'task_skipped',
+            kind: task.type,
+            jobId: task.jobId,
+            round: task.round,
+            reason: 'deadline passed',
+          });
+          continue;
+        }
+        await this.run(task);
+      }
+    } finally {
+      this.working = false;
+    }
+  }
+
+  private async run(task: Task): Promise<void> {
+    try {
+      if (task.type === 'fit_ins') await this.fit(task);
+      else if (task.type === 'evaluate_ins') await this.evaluate(task);
+      else await this.getParameters(task);
+    } catch (error) {
+      const e = toFedlearnError(error, 'TRAINING_FAILED');
+      this.emit({ type: 'task_failed', kind: task.type, code: e.code, message: e.message });
+      const where = 'jobId' in task ? { jobId: task.jobId, round: task.round } : {};
+      await this.send({ type: 'client_error', ...where, error: e.toJSON() }).catch(() => undefined);
+    }
+  }
+
+  private async fit(task: FitIns): Promise<void> {
+    const { trainer } = this.options;
+    this.emit({ type: 'fit_start', jobId: task.jobId, round: task.round });
+    const global = this.decode(task.params);
+    const outcome = await trainer.fit(global, task.config);
+    const params = encodeParams(outcome.params);
+    await this.send({
+      type: 'fit_res',
+      jobId: task.jobId,
+      round: task.round,
+      numExamples: outcome.numExamples,
+      metrics: outcome.metrics,
+      params,
+    });
+    this.emit({
+      type: 'fit_done',
+      jobId: task.jobId,
+      round: task.round,
+      numExamples: outcome.numExamples,
+      metrics: outcome.metrics,
+      bytesUp: params.length,
+    });
+  }
+
+  private async evaluate(task: EvaluateIns): Promise<void> {
+    const outcome = await this.options.trainer.evaluate(this.decode(task.params), task.config);
+    await this.send({ type: 'evaluate_res', jobId: task.jobId, round: task.round, ...outcome });
+    this.emit({
+      type: 'evaluate_done',
+      jobId: task.jobId,
+      round: task.round,
+      loss: outcome.loss,
+      metrics: outcome.metrics,
+    });
+  }
+
+  private async getParameters(task: GetParametersIns): Promise<void> {
+    const { params, modelTopology } = await this.options.trainer.getParameters();
+    await this.send({
+      type: 'get_parameters_res',
+      requestId: task.requestId,
+      modelTopology,
+      params: encodeParams(params),
+    });
+  }
+
+  private decode(bytes: Uint8Array) {
+    return decodeParams(bytes, { maxBytes: this.maxPayloadBytes, expected: this.options.trainer.specs() });
+  }
+
+  private send(message: ClientMessage): Promise<void> {
+    return this.options.transport.send(message);
+  }
+
+  private emit(event: SessionEvent): void {
+    this.options.onEvent?.(event);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './client-session.js';
+export * from './types.js';
