@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { FedlearnError } from '@fedlearn/core';
+import {
+  assertRelativePath,
+  buildManifest,
+  encodeManifest,
+  type FolderManifest,
+  MANIFEST_FILE,
+  type ModelFiles,
+  parseManifest,
+  verifyFile,
+} from '../model-format/files.js';
+import type { ArtifactStore } from './artifact-store.js';
+
+/** How to reach an S3-compatible server (AWS, MinIO, s3rver). Credentials come from config, never code. */
+export interface S3Connection {
+  /** e.g. `http://localhost:9000` for MinIO; omitted for AWS. */
+  endpoint?: string;
+  region: string;
+  /** Path-style addressing (`/bucket/key`), which MinIO needs. */
+  forcePathStyle: boolean;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+export interface S3StoreOptions extends S3Connection {
+  bucket: string;
+  /** Key prefix inside the bucket, without a trailing slash. */
+  prefix?: string;
+  /** Called after the files and before the manifest are written (tests use it to look mid-upload). */
+  beforeCommit?: (key: string) => Promise<void>;
+}
+
+/** Parses `s3://bucket/some/key` into bucket and key. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/?(.*)$/.exec(uri);
+  if (!match) throw new FedlearnError('INVALID_ARGUMENT', `invalid S3 URI ${JSON.stringify(uri)}`);
+  return { bucket: match[1]!, key: match[2]!.replace(/\/+$/, '') };
+}
+
+export function createS3Client(connection: S3Connection): S3Client {
+  return new S3Client({
+    region: connection.region,
+    forcePathStyle: connection.forcePathStyle,
+    ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
+    ...(connection.accessKeyId && connection.secretAccessKey
+      ? { credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey } }
+      : {}),
+    // Checksums are ours (Content-MD5 on upload, sha256 manifest on read); flexible checksums
+    // are not understood by every S3-compatible server.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 3,
+  });
+}
+
+function errorName(error: unknown): string {
+  return typeof error === 'object' && error !== null ? String((error as { name?: unknown }).name ?? '') : '';
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+/**
+ * Model folders in an S3 bucket (`mlflow` by default). Files go first, the manifest last:
+ * a folder without its manifest is invisible. Uploads carry Content-MD5, so the server rejects
+ * corrupted bodies; reads are verified against the manifest's sha256s.
+ */
+export class S3ArtifactStore implements ArtifactStore {
+  readonly bucket: string;
+  private readonly prefix: string;
+  private readonly client: S3Client;
+  private readonly where: string;
+
+  constructor(
+    private readonly options: S3StoreOptions,
+    client?: S3Client,
+  ) {
+    this.bucket = options.bucket;
+    this.prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
+    this.client = client ?? createS3Client(options);
+    this.where = `S3 bucket "${this.bucket}"${options.endpoint ? ` at ${options.endpoint}` : ''}`;
+  }
+
+  private keyOf(folder: string, file?: string): string {
+    assertRelativePath(folder);
+    const parts = [this.prefix, folder, file].filter((p): p is string => Boolean(p));
+    return parts.join('/');
+  }
+
+  uri(key: string): string {
+    return `s3://${this.bucket}/${this.keyOf(key)}`;
+  }
+
+  private fail(error: unknown, action: string): never {
+    const name = errorName(error);
+    if (name === 'NoSuchBucket') {
+      throw new FedlearnError(
+        'ARTIFACT_STORE_UNAVAILABLE',
+        `${this.where} does not exist: create it first (for MinIO: mc mb <alias>/${this.bucket})`,
+        { cause: error, details: { bucket: this.bucket, action } },
+      );
+    }
+    if (name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404) {
+      throw new FedlearnError('ARTIFACT_NOT_FOUND', `${this.where}: ${action}: not found`, { cause: error });
+    }
+    throw new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', `${this.where}: ${action} failed: ${name || String(error)}`, {
+      cause: error,
+      details: { bucket: this.bucket, action, status: statusOf(error) },
+    });
+  }
+
+  private async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
+    const md5 = createHash('md5').update(body).digest();
+    try {
+      const result = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ContentMD5: md5.toString('base64'),
+        }),
+      );
+      // A single-part PUT's ETag is the body's MD5 on AWS (SSE-S3), MinIO and s3rver.
+      const etag = result.ETag?.replace(/"/g, '');
+      if (etag && /^[0-9a-f]{32}$/.test(etag) && etag !== md5.toString('hex')) {
+        throw new FedlearnError('ARTIFACT_CHECKSUM_MISMATCH', `${this.where}: ${key} stored with a different MD5`, {
+          details: { key, expected: md5.toString('hex'), actual: etag },
+        });
+      }
+    } catch (error) {
+      if (error instanceof FedlearnError) throw error;
+      this.fail(error, `put ${key}`);
+    }
+  }
+
+  private async get(key: string): Promise<Uint8Array> {
+    try {
+      const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!result.Body) throw new FedlearnError('ARTIFACT_NOT_FOUND', `${this.where}: ${key} has no body`);
+      return await result.Body.transformToByteArray();
+    } catch (error) {
+      if (error instanceof FedlearnError) throw error;
+      this.fail(error, `get ${key}`);
+    }
+  }
+
+  async putFolder(key: string, files: ModelFiles): Promise<FolderManifest> {
+    const manifest = buildManifest(files);
+    for (const [path, bytes] of files) {
+      await this.put(this.keyOf(key, path), bytes, path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+    }
+    await this.options.beforeCommit?.(key);
+    await this.put(this.keyOf(key, MANIFEST_FILE), encodeManifest(manifest), 'application/json');
+    return manifest;
+  }
+
+  async getFolder(key: string): Promise<ModelFiles> {
+    const where = this.uri(key);
+    const manifest = parseManifest(await this.get(this.keyOf(key, MANIFEST_FILE)), where);
+    const files: ModelFiles = new Map();
+    for (const entry of manifest.files) {
+      const bytes = await this.get(this.keyOf(key, entry.path));
+      verifyFile(manifest, entry.path, bytes, where);
+      files.set(entry.path, bytes);
+    }
+    return files;
+  }
+
+  async hasFolder(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key, MANIFEST_FILE) }));
+      return true;
+    } catch (error) {
+      const name = errorName(error);
+      if (name === 'NotFound' || name === 'NoSuchKey' || statusOf(error) === 404) return false;
+      this.fail(error, `head ${key}`);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import { FedlearnError, type LayersModelArtifacts, toModelJson, WEIGHTS_FILE_NAME } from '@fedlearn/core';
+import type { JobInfo, RoundMetrics, VersionMetadata } from '../types.js';
+import { fromUtf8, type ModelFiles, utf8 } from './files.js';
+import {
+  formatMLmodel,
+  type MLmodel,
+  MLMODEL_FILE,
+  MODEL_CARD_FILE,
+  MODEL_JSON_FILE,
+  parseMLmodel,
+  validateFingerprints,
+  validatePrivacy,
+} from './mlmodel.js';
+import { renderModelCard } from './model-card.js';
+import { preprocessingFromTopology, signatureFromTopology } from './signature.js';
+
+export interface PackInput {
+  artifacts: LayersModelArtifacts;
+  job: JobInfo;
+  metadata: VersionMetadata;
+  /** Round metrics so far, for the model card. */
+  history: readonly RoundMetrics[];
+  runId?: string;
+  /** ISO time of creation (injected so folders are reproducible). */
+  createdAt: string;
+  modelUuid: string;
+}
+
+function tfjsVersionOf(artifacts: LayersModelArtifacts, explicit?: string): string {
+  if (explicit) return explicit;
+  const match = /(\d+\.\d+\.\d+)/.exec(artifacts.generatedBy ?? '');
+  return match?.[1] ?? 'unknown';
+}
+
+function checkWeights(artifacts: LayersModelArtifacts): void {
+  const expected = artifacts.weightSpecs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  if (expected !== artifacts.weightData.length) {
+    throw new FedlearnError(
+      'MODEL_FORMAT_INVALID',
+      `weights hold ${artifacts.weightData.length} bytes but weightSpecs describe ${expected}`,
+    );
+  }
+}
+
+/**
+ * Builds a model version folder: `model.json` + one weight shard (tfjs layers format),
+ * `MLmodel` (custom `tfjs` flavor, signature, fedlearn metadata and lineage) and `README.md`.
+ *
+ * @example const { files } = packModelFolder({ artifacts, job, metadata, history, createdAt, modelUuid })
+ */
+export function packModelFolder(input: PackInput): { files: ModelFiles; mlmodel: MLmodel } {
+  const { artifacts, job, metadata } = input;
+  if (!Number.isInteger(metadata.round) || metadata.round < 0) {
+    throw new FedlearnError('INVALID_ARGUMENT', `round must be a non-negative integer, got ${metadata.round}`);
+  }
+  for (const [k, v] of Object.entries(metadata.metrics)) {
+    if (!Number.isFinite(v)) throw new FedlearnError('INVALID_ARGUMENT', `metric ${k} is not a finite number`);
+  }
+  checkWeights(artifacts);
+  const fingerprints = validateFingerprints(metadata.dataPartitions ?? []);
+  const mlmodel: MLmodel = {
+    artifactPath: 'model',
+    modelUuid: input.modelUuid,
+    createdAt: input.createdAt,
+    ...(input.runId ? { runId: input.runId } : {}),
+    tfjs: {
+      format: 'layers-model',
+      tfjsVersion: tfjsVersionOf(artifacts, metadata.tfjsVersion),
+      modelFile: MODEL_JSON_FILE,
+      weightsFiles: [WEIGHTS_FILE_NAME],
+      preprocessing: metadata.preprocessing ?? preprocessingFromTopology(artifacts.modelTopology),
+    },
+    signature: metadata.signature ?? signatureFromTopology(artifacts.modelTopology),
+    fedlearn: {
+      modelName: job.modelName,
+      jobId: job.jobId,
+      round: metadata.round,
+      strategy: job.strategy,
+      secureAggregation: job.secureAggregation,
+      privacy: validatePrivacy(job.privacy),
+      metrics: { ...metadata.metrics },
+      dataPartitions: {
+        clients: fingerprints.length,
+        totalExamples: fingerprints.reduce((sum, f) => sum + f.examples, 0),
+        fingerprints,
+      },
+      codeVersion: job.codeVersion ?? 'unknown',
+      jobConfig: job.config ?? {},
+    },
+  };
+  const files: ModelFiles = new Map();
+  files.set(MODEL_JSON_FILE, utf8(JSON.stringify(toModelJson(artifacts, WEIGHTS_FILE_NAME))));
+  files.set(WEIGHTS_FILE_NAME, artifacts.weightData);
+  files.set(MLMODEL_FILE, utf8(formatMLmodel(mlmodel)));
+  files.set(MODEL_CARD_FILE, utf8(renderModelCard(mlmodel, input.history, metadata.limits ?? [])));
+  return { files, mlmodel };
+}
+
+function required(files: ModelFiles, path: string): Uint8Array {
+  const bytes = files.get(path);
+  if (!bytes) throw new FedlearnError('MODEL_FORMAT_INVALID', `model folder has no ${path}`, { details: { path } });
+  return bytes;
+}
+
+/** Reads a model folder back into tfjs artifacts (`tf.io.fromMemory` loads them) and its MLmodel. */
+export function unpackModelFolder(files: ModelFiles): { artifacts: LayersModelArtifacts; mlmodel: MLmodel } {
+  const mlmodel = parseMLmodel(fromUtf8(required(files, MLMODEL_FILE)));
+  let modelJson: Record<string, unknown>;
+  try {
+    modelJson = JSON.parse(fromUtf8(required(files, mlmodel.tfjs.modelFile))) as Record<string, unknown>;
+  } catch (cause) {
+    if (cause instanceof FedlearnError) throw cause;
+    throw new FedlearnError('MODEL_FORMAT_INVALID', 'model.json is not JSON', { cause });
+  }
+  const manifest = modelJson['weightsManifest'];
+  const topology = modelJson['modelTopology'];
+  if (!Array.isArray(manifest) || typeof topology !== 'object' || topology === null) {
+    throw new FedlearnError('MODEL_FORMAT_INVALID', 'model.json lacks modelTopology or weightsManifest');
+  }
+  const groups = manifest as { paths?: unknown; weights?: unknown }[];
+  const weightSpecs = groups.flatMap((g) => (Array.isArray(g.weights) ? g.weights : []));
+  const shards = groups.flatMap((g) => (Array.isArray(g.paths) ? g.paths : [])).map((p) => required(files, String(p)));
+  const weightData = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
+  let offset = 0;
+  for (const shard of shards) {
+    weightData.set(shard, offset);
+    offset += shard.length;
+  }
+  const artifacts: LayersModelArtifacts = {
+    modelTopology: topology as Record<string, unknown>,
+    weightSpecs,
+    weightData,
+    format: 'layers-model',
+    generatedBy: typeof modelJson['generatedBy'] === 'string' ? modelJson['generatedBy'] : 'fedlearn',
+    convertedBy: null,
+  };
+  checkWeights(artifacts);
+  return { artifacts, mlmodel };
+}

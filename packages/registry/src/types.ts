@@ -1,0 +1,101 @@
+/** A client's data partition, described without the data: a hash and a size. */
+export interface PartitionFingerprint {
+  clientId: string;
+  /** Hex sha256 over the client's partition (computed client-side; never the data). */
+  sha256: string;
+  /** Number of examples in the partition. */
+  examples: number;
+}
+
+/** Privacy settings and the budget spent, when differential privacy is on. */
+export interface PrivacySummary {
+  epsilon: number;
+  delta: number;
+  noiseMultiplier?: number;
+  clippingNorm?: number;
+}
+
+/** What the coordinator knows about a job when it starts; becomes the run's params and the lineage. */
+export interface JobInfo {
+  jobId: string;
+  /** Registered model name the job's global models are versioned under. */
+  modelName: string;
+  strategy: string;
+  rounds: number;
+  /** Clients sampled per round (or the total, as the coordinator counts it). */
+  clients: number;
+  secureAggregation: boolean;
+  privacy?: PrivacySummary | null;
+  /** The full job configuration, recorded as lineage (must not hold secrets). */
+  config?: Record<string, unknown>;
+  /** Code version (git sha or package version) that trained the model. */
+  codeVersion?: string;
+  description?: string;
+}
+
+/** One tensor of a model's signature. `-1` in a shape means any size (the batch). */
+export interface TensorSignature {
+  name: string;
+  dtype: 'float32' | 'int32' | 'bool' | 'string';
+  shape: number[];
+}
+
+export interface ModelSignature {
+  inputs: TensorSignature[];
+  outputs: TensorSignature[];
+}
+
+/** Metrics of one round, as logged with `step = round`. */
+export interface RoundMetrics {
+  round: number;
+  metrics: Record<string, number>;
+}
+
+/** What the coordinator says about a global model when registering it. */
+export interface VersionMetadata {
+  round: number;
+  /** Evaluation metrics of this global model (the promotion policy reads one of them). */
+  metrics: Record<string, number>;
+  /** Defaults to what the tfjs topology tells (input shape/dtype, last Dense units). */
+  signature?: ModelSignature;
+  dataPartitions?: PartitionFingerprint[];
+  /** How inputs are preprocessed inside the model (e.g. "Rescaling 1/255 layer"). */
+  preprocessing?: string;
+  /** Known limits, for the model card. */
+  limits?: string[];
+  tfjsVersion?: string;
+}
+
+/** Who moved an alias, when and why. */
+export interface AliasMove {
+  at: string;
+  model: string;
+  alias: string;
+  /** The version the alias now points at, or null when deleted. */
+  version: number | null;
+  previous: number | null;
+  actor: string;
+  reason: string;
+}
+
+/** A registered model version as any registry reports it. */
+export interface ModelVersionInfo {
+  name: string;
+  version: number;
+  createdAt: string;
+  aliases: string[];
+  /** Where the version's files live (a folder URI or path). */
+  source: string;
+  runId?: string;
+  metrics: Record<string, number>;
+  round?: number;
+  jobId?: string;
+  tags: Record<string, string>;
+}
+
+export interface RegisteredModelInfo {
+  name: string;
+  createdAt: string;
+  aliases: Record<string, number>;
+  latestVersion: number | null;
+}
