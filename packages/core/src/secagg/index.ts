@@ -1,0 +1,31 @@
+export { createSecAggClient, type SecAggClient, type SecAggInput } from './client.js';
+export {
+  defaultNeighbours,
+  defaultThreshold,
+  MAX_RING_BITS,
+  recommendNeighbourhood,
+  resolveSecAggParams,
+  ringBitsFor,
+  type SecAggConfig,
+  SecAggConfigSchema,
+  type SecAggParams,
+} from './config.js';
+export { neighbourGraph } from './graph.js';
+export * from './messages.js';
+export { packedLength, packVector, unpackVector } from './packing.js';
+export { dequantizeSum, quantizeWeighted } from './quantize.js';
+export {
+  createSecAggServerRound,
+  type SecAggOutbound,
+  type SecAggResult,
+  SecAggServerRound,
+  type SecAggServerStep,
+  type SecAggStage,
+} from './server.js';
+export {
+  SECAGG_CLIENT_STAGES,
+  type SecAggClientStage,
+  type SecAggSimulation,
+  type SecAggSimulationOptions,
+  simulateSecAggRound,
+} from './simulate.js';

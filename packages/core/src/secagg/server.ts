@@ -1,0 +1,385 @@
+import type { FedlearnError } from '../errors.js';
+import { toFedlearnError } from '../errors.js';
+import type { RandomBytes } from '../random.js';
+import { explicitConfig, resolveSecAggParams, type SecAggParams } from './config.js';
+import { secaggError } from './errors.js';
+import { bytesEqual, isValidPublicKey, sealedLength } from './keys.js';
+import {
+  expectStage,
+  parseSecAggMessage,
+  SecAggClientMessageSchema,
+  type SecAggServerMessage,
+  type SecAggSetup,
+} from './messages.js';
+import { unpackVector } from './packing.js';
+import { dequantizeSum } from './quantize.js';
+import type { HeldShare } from './recovery.js';
+import { BUNDLE_BYTES, GRAPH_SEED_BYTES, openSession, type SecAggSession } from './session.js';
+import { parseShare } from './shamir.js';
+import { unmaskSum } from './unmasking.js';
+
+export type SecAggStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmask' | 'done' | 'aborted';
+
+/** One message for one client, to be routed by the coordinator. */
+export interface SecAggOutbound {
+  readonly to: string;
+  readonly message: SecAggServerMessage;
+}
+
+/** The round's outcome: Σw and Σ w·update over the survivors, dequantized, so FedAvg can divide. */
+export interface SecAggResult {
+  readonly round: number;
+  readonly sumWeights: number;
+  readonly weightedSum: Float64Array;
+  /** The exact sum [Σw, Σ w·q_1, ...] in Z_(2^b) before dequantization. */
+  readonly ringSum: Uint32Array;
+  /** Clients whose update is in the sum. */
+  readonly survivors: readonly string[];
+  /** Participants whose update is not in the sum. */
+  readonly dropped: readonly string[];
+  /** Bad shares that were detected, attributed and left out without changing the sum. */
+  readonly faults: readonly FedlearnError[];
+}
+
+/** What the coordinator does next: wait, send these messages, or finish. */
+export type SecAggServerStep =
+  | { readonly kind: 'pending'; readonly stage: SecAggStage }
+  | { readonly kind: 'send'; readonly stage: SecAggStage; readonly messages: readonly SecAggOutbound[] }
+  | { readonly kind: 'done'; readonly result: SecAggResult }
+  | { readonly kind: 'aborted'; readonly error: FedlearnError };
+
+const EXPECTED: Record<string, string> = {
+  'advertise-keys': 'secagg/advertise-keys',
+  'share-keys': 'secagg/share-keys',
+  'masked-input': 'secagg/masked-input',
+  unmask: 'secagg/unmask',
+};
+
+/**
+ * The server side of SecAgg+ as a state machine with no I/O and no timers. The coordinator sends the
+ * messages of each `send` step, feeds every client message to `handle()`, and calls `closeStage()`
+ * when a stage's deadline passes; a stage also closes by itself once every expected client answered.
+ * The server only ever holds masked inputs folded into one running sum, and the final sum.
+ *
+ * @example
+ * const round = createSecAggServerRound(config, ids, { round: 7, randomBytes: cryptoRandomBytes });
+ * route(round.start());
+ * socket.on('secagg', (id, m) => route(round.handle(id, m)));
+ * onDeadline(() => route(round.closeStage()));
+ */
+export class SecAggServerRound {
+  readonly session: SecAggSession;
+  readonly setup: SecAggSetup;
+  private stage: SecAggStage = 'advertise-keys';
+  private expected: Set<string>;
+  private readonly answered = new Set<string>();
+  private readonly encPublicKeys = new Map<string, Uint8Array>();
+  private readonly maskPublicKeys = new Map<string, Uint8Array>();
+  private readonly seedCommitments = new Map<string, Uint8Array>();
+  private readonly bundles = new Map<string, Map<string, Uint8Array>>();
+  private readonly seedShares = new Map<string, HeldShare[]>();
+  private readonly keyShares = new Map<string, HeldShare[]>();
+  private maskedSum: Uint32Array;
+  private shared = new Set<string>();
+  private survivors = new Set<string>();
+  private outcome: SecAggServerStep | undefined;
+
+  constructor(setup: SecAggSetup) {
+    this.setup = setup;
+    this.session = openSession(setup);
+    this.expected = new Set(setup.participants);
+    this.maskedSum = new Uint32Array(this.session.params.vectorLength);
+  }
+
+  get params(): SecAggParams {
+    return this.session.params;
+  }
+
+  get currentStage(): SecAggStage {
+    return this.stage;
+  }
+
+  /** Stage 0: the setup message, the same for every participant. */
+  start(): SecAggServerStep {
+    return {
+      kind: 'send',
+      stage: this.stage,
+      messages: this.session.participants.map((to) => ({ to, message: this.setup })),
+    };
+  }
+
+  /**
+   * Takes one client message. Throws a typed error naming the client for anything invalid, and then
+   * records nothing from it: a client whose message was refused counts as dropped at this stage.
+   */
+  handle(clientId: string, message: unknown): SecAggServerStep {
+    if (!this.session.index.has(clientId)) {
+      throw secaggError('UNKNOWN_CLIENT', `${clientId} is not a participant`, clientId);
+    }
+    const m = parseSecAggMessage(SecAggClientMessageSchema, message, clientId);
+    const expectedType = EXPECTED[this.stage];
+    if (expectedType === undefined) {
+      throw secaggError('SECAGG_WRONG_STAGE', `round is ${this.stage}`, clientId, { type: m.type });
+    }
+    expectStage(m, { type: expectedType, round: this.session.round }, clientId);
+    if (!this.expected.has(clientId) || this.answered.has(clientId)) {
+      throw secaggError('SECAGG_WRONG_STAGE', `${clientId} is not expected at stage ${this.stage}`, clientId);
+    }
+    if (m.type === 'secagg/advertise-keys') {
+      if (!isValidPublicKey(m.encPublicKey) || !isValidPublicKey(m.maskPublicKey)) {
+        throw secaggError('SECAGG_BAD_KEY', `${clientId} sent an invalid public key`, clientId);
+      }
+      if (bytesEqual(m.encPublicKey, m.maskPublicKey)) {
+        throw secaggError('SECAGG_BAD_KEY', `${clientId} used one key for both purposes`, clientId);
+      }
+      this.encPublicKeys.set(clientId, m.encPublicKey.slice());
+      this.maskPublicKeys.set(clientId, m.maskPublicKey.slice());
+    } else if (m.type === 'secagg/share-keys') {
+      this.takeBundles(clientId, m.seedCommitment, m.shares);
+    } else if (m.type === 'secagg/masked-input') {
+      const p = this.params;
+      const values =
+        m.length === p.vectorLength && m.bits === p.ringBits
+          ? unpackVector(m.vector, m.length, m.bits)
+          : undefined;
+      if (values === undefined) {
+        throw secaggError(
+          'SECAGG_BAD_VECTOR',
+          `${clientId} sent a vector that is not in Z_(2^${p.ringBits})^${p.vectorLength}`,
+          clientId,
+          {
+            length: m.length,
+            bits: m.bits,
+            bytes: m.vector.length,
+          },
+        );
+      }
+      const sum = this.maskedSum;
+      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (values[i] as number);
+    } else {
+      this.takeUnmaskShares(clientId, m.seedShares, m.keyShares);
+    }
+    this.answered.add(clientId);
+    return this.answered.size === this.expected.size
+      ? this.closeStage()
+      : { kind: 'pending', stage: this.stage };
+  }
+
+  /** Ends the current stage (its deadline passed): whoever has not answered is dropped. */
+  closeStage(): SecAggServerStep {
+    if (this.outcome !== undefined) return this.outcome;
+    try {
+      const step = this.advance();
+      if (step.kind === 'done' || step.kind === 'aborted') this.outcome = step;
+      return step;
+    } catch (error) {
+      return this.abort(toFedlearnError(error));
+    }
+  }
+
+  /** The result of a finished round; throws the abort reason (or SECAGG_WRONG_STAGE) otherwise. */
+  result(): SecAggResult {
+    if (this.outcome?.kind === 'done') return this.outcome.result;
+    if (this.outcome?.kind === 'aborted') throw this.outcome.error;
+    throw secaggError('SECAGG_WRONG_STAGE', `round is still at stage ${this.stage}`);
+  }
+
+  private advance(): SecAggServerStep {
+    const live = new Set(this.answered);
+    this.answered.clear();
+    if (this.stage === 'advertise-keys') {
+      const u1 = this.prune(live);
+      return this.next('share-keys', u1, (to) => ({
+        type: 'secagg/keys',
+        round: this.session.round,
+        keys: this.liveNeighbours(to, u1).map((id) => ({
+          clientId: id,
+          encPublicKey: this.encPublicKeys.get(id) as Uint8Array,
+          maskPublicKey: this.maskPublicKeys.get(id) as Uint8Array,
+        })),
+      }));
+    }
+    if (this.stage === 'share-keys') {
+      this.shared = this.prune(live);
+      return this.next('masked-input', this.shared, (to) => ({
+        type: 'secagg/shares',
+        round: this.session.round,
+        shares: this.liveNeighbours(to, this.shared).map((from) => ({
+          from,
+          ciphertext: this.bundles.get(from)?.get(to) as Uint8Array,
+        })),
+      }));
+    }
+    if (this.stage === 'masked-input') {
+      this.survivors = live;
+      this.bundles.clear();
+      return this.next('unmask', live, (to) => {
+        const around = this.liveNeighbours(to, this.shared);
+        return {
+          type: 'secagg/unmask-request',
+          round: this.session.round,
+          survivors: around.filter((id) => live.has(id)),
+          dropped: around.filter((id) => !live.has(id)),
+        };
+      });
+    }
+    this.requireCount(live.size, 'clients answered the unmasking request');
+    const dropped = new Set([...this.shared].filter((id) => !this.survivors.has(id)));
+    const { sum, faults } = unmaskSum({
+      session: this.session,
+      maskedSum: this.maskedSum,
+      survivors: this.survivors,
+      dropped,
+      maskPublicKeys: this.maskPublicKeys,
+      seedCommitments: this.seedCommitments,
+      seedShares: this.seedShares,
+      keyShares: this.keyShares,
+    });
+    this.stage = 'done';
+    const { sumWeights, weightedSum } = dequantizeSum(this.params, sum);
+    const survivors = this.session.participants.filter((id) => this.survivors.has(id));
+    return {
+      kind: 'done',
+      result: {
+        round: this.session.round,
+        sumWeights,
+        weightedSum,
+        ringSum: sum,
+        survivors,
+        dropped: this.session.participants.filter((id) => !this.survivors.has(id)),
+        faults,
+      },
+    };
+  }
+
+  private next(
+    stage: SecAggStage,
+    live: Set<string>,
+    build: (to: string) => SecAggServerMessage,
+  ): SecAggServerStep {
+    this.requireCount(live.size, `clients left for stage ${stage}`);
+    this.stage = stage;
+    this.expected = live;
+    const messages = [...live].map((to) => ({ to, message: build(to) }));
+    return { kind: 'send', stage, messages };
+  }
+
+  /** Drops, until none is left, every client with fewer than t live neighbours to hold its shares. */
+  private prune(live: Set<string>): Set<string> {
+    const t = this.params.threshold;
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const id of live) {
+        if (this.liveNeighbours(id, live).length < t) {
+          live.delete(id);
+          changed = true;
+        }
+      }
+    }
+    return live;
+  }
+
+  private liveNeighbours(id: string, live: ReadonlySet<string>): string[] {
+    return (this.session.neighbours.get(id) ?? []).filter((n) => live.has(n));
+  }
+
+  private requireCount(count: number, what: string): void {
+    if (count < this.params.threshold) {
+      throw secaggError(
+        'SECAGG_BELOW_THRESHOLD',
+        `only ${count} ${what}; threshold is ${this.params.threshold}`,
+        undefined,
+        {
+          count,
+          threshold: this.params.threshold,
+        },
+      );
+    }
+  }
+
+  private abort(error: FedlearnError): SecAggServerStep {
+    this.stage = 'aborted';
+    this.maskedSum.fill(0);
+    this.outcome = { kind: 'aborted', error };
+    return this.outcome;
+  }
+
+  private takeBundles(
+    from: string,
+    commitment: Uint8Array,
+    shares: readonly { to: string; ciphertext: Uint8Array }[],
+  ) {
+    const want = this.liveNeighbours(from, this.expected);
+    const got = new Map<string, Uint8Array>();
+    for (const { to, ciphertext } of shares) {
+      if (!want.includes(to) || got.has(to) || ciphertext.length !== sealedLength(BUNDLE_BYTES)) {
+        throw secaggError('SECAGG_BAD_SHARE', `${from} sent a bad share bundle for ${to}`, from, { to });
+      }
+      got.set(to, ciphertext.slice());
+    }
+    if (got.size !== want.length || commitment.length !== 32) {
+      throw secaggError(
+        'SECAGG_BAD_SHARE',
+        `${from} must send one bundle to each of its ${want.length} live neighbours`,
+        from,
+      );
+    }
+    this.bundles.set(from, got);
+    this.seedCommitments.set(from, commitment.slice());
+  }
+
+  private takeUnmaskShares(
+    holder: string,
+    seedShares: readonly { owner: string; share: Uint8Array }[],
+    keyShares: readonly { owner: string; share: Uint8Array }[],
+  ) {
+    const around = this.liveNeighbours(holder, this.shared);
+    const wantSeeds = around.filter((id) => this.survivors.has(id));
+    const wantKeys = around.filter((id) => !this.survivors.has(id));
+    const x = (this.session.index.get(holder) as number) + 1;
+    const parse = (list: readonly { owner: string; share: Uint8Array }[], want: string[]) => {
+      const owners = list.map((s) => s.owner);
+      if (
+        owners.length !== want.length ||
+        new Set(owners).size !== owners.length ||
+        !owners.every((o) => want.includes(o))
+      ) {
+        throw secaggError('SECAGG_BAD_SHARE', `${holder} answered for the wrong clients`, holder);
+      }
+      return list.map(({ owner, share }) => {
+        const y = parseShare(share);
+        if (y === undefined)
+          throw secaggError('SECAGG_BAD_SHARE', `${holder} sent a malformed share of ${owner}`, holder, {
+            owner,
+          });
+        return { owner, share: { holder, x, y } };
+      });
+    };
+    const seeds = parse(seedShares, wantSeeds);
+    const keys = parse(keyShares, wantKeys);
+    for (const { owner, share } of seeds)
+      this.seedShares.set(owner, [...(this.seedShares.get(owner) ?? []), share]);
+    for (const { owner, share } of keys)
+      this.keyShares.set(owner, [...(this.keyShares.get(owner) ?? []), share]);
+  }
+}
+
+/**
+ * Starts the server side of one secure-aggregation round: validates the config for these
+ * participants (refusing one that could overflow) and draws the neighbour graph's seed.
+ */
+export function createSecAggServerRound(
+  config: unknown,
+  participants: readonly string[],
+  options: { round: number; randomBytes: RandomBytes },
+): SecAggServerRound {
+  const params = resolveSecAggParams(config, participants.length);
+  const setup: SecAggSetup = {
+    type: 'secagg/setup',
+    round: options.round,
+    participants: [...participants],
+    config: explicitConfig(params),
+    graphSeed: options.randomBytes(GRAPH_SEED_BYTES),
+  };
+  return new SecAggServerRound(setup);
+}
