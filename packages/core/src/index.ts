@@ -5,5 +5,6 @@ export * from './errors.js';
 export * from './params/index.js';
 export * from './protocol/index.js';
 export * from './random.js';
+export * from './secagg/index.js';
 export * from './session/index.js';
 export * from './strategy/index.js';
