@@ -1,0 +1,7 @@
+export {
+  createWeightedSum,
+  isWasmSimdSupported,
+  type WeightedSum,
+  type WeightedSumKernel,
+  type WeightedSumOptions,
+} from './weighted-sum.js';
