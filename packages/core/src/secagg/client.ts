@@ -64,7 +64,7 @@ export class SecAggClient {
   private encKeys: KeyPair | undefined;
   private maskKeys: KeyPair | undefined;
   private selfSeed: Uint8Array | undefined;
-  private readonly maskPublicKeys = new Map<string, Uint8Array>();
+  private readonly pairMaskSeeds = new Map<string, Uint8Array>();
   private readonly pairKeys = new Map<string, Uint8Array>();
   private readonly held = new Map<string, { seed: Uint8Array; key: Uint8Array }>();
 
@@ -123,18 +123,17 @@ export class SecAggClient {
       if (!mine.has(from) || this.pairKeys.has(from)) {
         throw secaggError('SECAGG_BAD_KEY', `keys of ${from} are not expected here`, from);
       }
-      const shared =
-        entry.maskPublicKey.length === KEY_BYTES && !bytesEqual(entry.encPublicKey, entry.maskPublicKey)
-          ? agree((this.encKeys as KeyPair).secretKey, entry.encPublicKey)
-          : undefined;
-      if (
-        shared === undefined ||
-        agree((this.maskKeys as KeyPair).secretKey, entry.maskPublicKey) === undefined
-      ) {
+      const distinct =
+        entry.maskPublicKey.length === KEY_BYTES && !bytesEqual(entry.encPublicKey, entry.maskPublicKey);
+      const shared = distinct ? agree((this.encKeys as KeyPair).secretKey, entry.encPublicKey) : undefined;
+      const maskShared = distinct
+        ? agree((this.maskKeys as KeyPair).secretKey, entry.maskPublicKey)
+        : undefined;
+      if (shared === undefined || maskShared === undefined) {
         throw secaggError('SECAGG_BAD_KEY', `public keys of ${from} are invalid`, from);
       }
       this.pairKeys.set(from, deriveKey(shared, session.context, 'share-encryption'));
-      this.maskPublicKeys.set(from, entry.maskPublicKey);
+      this.pairMaskSeeds.set(from, deriveKey(maskShared, session.context, 'pairwise-mask'));
     }
     const live = [...this.pairKeys.keys()];
     this.requireThreshold(live.length, 'live neighbours after key advertisement');
@@ -192,14 +191,8 @@ export class SecAggClient {
     const p = session.params;
     const vector = quantizeWeighted(p, input.update, input.weight, input.noiseSeed ?? this.randomBytes(32));
     addMask(vector, deriveKey(this.selfSeed as Uint8Array, session.context, 'self-mask'), 1);
-    const maskSecret = (this.maskKeys as KeyPair).secretKey;
     for (const other of this.held.keys()) {
-      const shared = agree(maskSecret, this.maskPublicKeys.get(other) as Uint8Array) as Uint8Array;
-      addMask(
-        vector,
-        deriveKey(shared, session.context, 'pairwise-mask'),
-        pairSign(session, this.clientId, other),
-      );
+      addMask(vector, this.pairMaskSeeds.get(other) as Uint8Array, pairSign(session, this.clientId, other));
     }
     this.stage = 'unmask';
     return {
