@@ -1,1 +1,42 @@
-export {};
+export type { ArtifactStore } from './artifact-store/artifact-store.js';
+export { LocalArtifactStore } from './artifact-store/local-store.js';
+export { parseS3Uri, type S3Connection, S3ArtifactStore, type S3StoreOptions } from './artifact-store/s3-store.js';
+export { type LifecycleConfig, type LifecycleOverrides, redactConfig, resolveLifecycleConfig } from './config.js';
+export {
+  createModelLifecycle,
+  createRegistry,
+  type LifecycleDeps,
+  type ModelLifecycle,
+  type RegisteredVersion,
+  type RunHandle,
+} from './lifecycle.js';
+export { type LoadedModel, loadModel } from './load-model.js';
+export { LocalRegistry, type LocalRegistryOptions } from './local/local-registry.js';
+export { MlflowHttp, type MlflowHttpOptions } from './mlflow/http.js';
+export { MlflowRegistry, type MlflowRegistryOptions } from './mlflow/mlflow-registry.js';
+export { MlflowProxyArtifactStore } from './mlflow/proxy-store.js';
+export { MlflowTracking, type RunStatus } from './mlflow/tracking.js';
+export { MANIFEST_FILE, type ModelFiles } from './model-format/files.js';
+export { formatMLmodel, type MLmodel, MLMODEL_FILE, MODEL_CARD_FILE, MODEL_JSON_FILE, parseMLmodel } from './model-format/mlmodel.js';
+export { renderModelCard } from './model-format/model-card.js';
+export { type PackInput, packModelFolder, unpackModelFolder } from './model-format/model-folder.js';
+export {
+  assertAlias,
+  assertModelName,
+  CHALLENGER,
+  CHAMPION,
+  formatModelUri,
+  type ModelRef,
+  parseModelUri,
+  parseVersion,
+} from './names.js';
+export {
+  applyPromotionPolicy,
+  DEFAULT_PROMOTION_POLICY,
+  decidePromotion,
+  type PromotionDecision,
+  type PromotionPolicy,
+  promote,
+} from './promotion.js';
+export type { AliasAudit, CreateVersionInput, Registry } from './registry.js';
+export type * from './types.js';

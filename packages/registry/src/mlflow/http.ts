@@ -1,0 +1,204 @@
+import { FedlearnError } from '@fedlearn/core';
+import { Pool } from 'undici';
+
+/** How the client reaches MLflow and how hard it retries. No secret is ever logged or put in an error. */
+export interface MlflowHttpOptions {
+  /** e.g. `http://localhost:5001` (a path prefix is kept). */
+  trackingUri: string;
+  /** Bearer token (`MLFLOW_TRACKING_TOKEN`) or basic auth (`MLFLOW_TRACKING_USERNAME`/`PASSWORD`). */
+  token?: string;
+  username?: string;
+  password?: string;
+  /** Retries after the first attempt on 429, 5xx and connection errors. */
+  maxRetries?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Waits between retries; injected so tests do not sleep. */
+  delay?: (ms: number) => Promise<void>;
+  connections?: number;
+}
+
+type Method = 'GET' | 'POST' | 'DELETE' | 'PUT';
+
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+const MLFLOW_CODE_TO_FEDLEARN: Record<string, FedlearnError['code']> = {
+  RESOURCE_DOES_NOT_EXIST: 'REGISTRY_NOT_FOUND',
+  RESOURCE_ALREADY_EXISTS: 'REGISTRY_CONFLICT',
+  INVALID_PARAMETER_VALUE: 'INVALID_ARGUMENT',
+  BAD_REQUEST: 'INVALID_ARGUMENT',
+};
+
+const defaultDelay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
+
+/**
+ * MLflow's REST API over pooled keep-alive connections (undici). Maps MLflow's
+ * `{"error_code", "message"}` bodies to typed errors naming the call, retries 429/5xx with
+ * exponential backoff, and refuses non-JSON answers (an HTML page means "not an MLflow API").
+ */
+export class MlflowHttp {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly auth: string | undefined;
+  private readonly maxRetries: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly delay: (ms: number) => Promise<void>;
+  readonly origin: string;
+
+  constructor(options: MlflowHttpOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.trackingUri);
+    } catch (cause) {
+      throw new FedlearnError('INVALID_CONFIG', `MLFLOW_TRACKING_URI is not a URL: ${options.trackingUri}`, { cause });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new FedlearnError('INVALID_CONFIG', `MLFLOW_TRACKING_URI must be http(s), got ${url.protocol}`);
+    }
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, { connections: options.connections ?? 8, keepAliveTimeout: 30_000 });
+    this.auth = options.token
+      ? `Bearer ${options.token}`
+      : options.username !== undefined && options.password !== undefined
+        ? `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`
+        : undefined;
+    this.maxRetries = options.maxRetries ?? 5;
+    this.baseDelayMs = options.baseDelayMs ?? 250;
+    this.maxDelayMs = options.maxDelayMs ?? 8_000;
+    this.delay = options.delay ?? defaultDelay;
+  }
+
+  /** Calls `/api/2.0/mlflow/<endpoint>`; GET sends `query`, POST/DELETE send a JSON body. */
+  async call<T>(method: Exclude<Method, 'PUT'>, endpoint: string, payload: Record<string, unknown> = {}): Promise<T> {
+    const path = `/api/2.0/mlflow/${endpoint}`;
+    if (method === 'GET') {
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries(payload)) if (v !== undefined) query.set(k, String(v));
+      const qs = query.toString();
+      return this.json<T>(method, qs ? `${path}?${qs}` : path, undefined, endpoint);
+    }
+    return this.json<T>(method, path, JSON.stringify(payload), endpoint);
+  }
+
+  /** Uploads raw bytes to the tracking server's artifact proxy. */
+  async putArtifact(relativePath: string, body: Uint8Array): Promise<void> {
+    await this.json('PUT', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(relativePath)}`, body, 'mlflow-artifacts PUT');
+  }
+
+  /** Downloads a proxied artifact's bytes. */
+  async getArtifact(relativePath: string): Promise<Uint8Array> {
+    const res = await this.send('GET', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(relativePath)}`, undefined, 'mlflow-artifacts GET');
+    return new Uint8Array(await res.body.arrayBuffer());
+  }
+
+  /** Lists a proxied artifact directory (`{ files: [{ path, is_dir, file_size }] }`, basenames). */
+  async listArtifacts(relativeDir: string): Promise<{ path: string; is_dir?: boolean; file_size?: number }[]> {
+    const qs = new URLSearchParams({ path: relativeDir }).toString();
+    const res = await this.json<{ files?: { path: string; is_dir?: boolean; file_size?: number }[] }>(
+      'GET',
+      `/api/2.0/mlflow-artifacts/artifacts?${qs}`,
+      undefined,
+      'mlflow-artifacts list',
+    );
+    return res.files ?? [];
+  }
+
+  private async json<T>(method: Method, path: string, body: string | Uint8Array | undefined, call: string): Promise<T> {
+    const res = await this.send(method, path, body, call);
+    const type = String(res.headers['content-type'] ?? '');
+    const text = await res.body.text();
+    if (!type.includes('json')) {
+      throw new FedlearnError('REGISTRY_BAD_RESPONSE', `MLflow ${call}: answered ${type || 'no content type'}, not JSON`, {
+        details: { call, status: res.statusCode },
+      });
+    }
+    try {
+      return (text ? JSON.parse(text) : {}) as T;
+    } catch (cause) {
+      throw new FedlearnError('REGISTRY_BAD_RESPONSE', `MLflow ${call}: malformed JSON`, { cause, details: { call } });
+    }
+  }
+
+  private async send(method: Method, path: string, body: string | Uint8Array | undefined, call: string) {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'fedlearn-registry' };
+    if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/json' : 'application/octet-stream';
+    if (this.auth) headers['authorization'] = this.auth;
+    for (let attempt = 0; ; attempt++) {
+      let res: Awaited<ReturnType<Pool['request']>>;
+      try {
+        res = await this.pool.request({ method, path: this.basePath + path, headers, ...(body !== undefined ? { body } : {}) });
+      } catch (cause) {
+        if (attempt < this.maxRetries) {
+          await this.delay(this.backoff(attempt));
+          continue;
+        }
+        throw new FedlearnError('REGISTRY_UNAVAILABLE', `MLflow ${call}: cannot reach ${this.origin}: ${String(cause)}`, {
+          cause,
+          details: { call, attempts: attempt + 1 },
+        });
+      }
+      if (res.statusCode < 400) return res;
+      const text = await res.body.text();
+      if (RETRYABLE.has(res.statusCode) && attempt < this.maxRetries) {
+        await this.delay(this.backoff(attempt, res.headers['retry-after']));
+        continue;
+      }
+      throw this.toError(call, res.statusCode, String(res.headers['content-type'] ?? ''), text, attempt + 1);
+    }
+  }
+
+  private backoff(attempt: number, retryAfter?: string | string[]): number {
+    const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    if (Number.isFinite(seconds) && seconds > 0) return Math.min(seconds * 1000, this.maxDelayMs);
+    return Math.min(this.baseDelayMs * 2 ** attempt, this.maxDelayMs);
+  }
+
+  private toError(call: string, status: number, type: string, text: string, attempts: number): FedlearnError {
+    let mlflowCode: string | undefined;
+    let message = '';
+    if (type.includes('json')) {
+      try {
+        const parsed = JSON.parse(text) as { error_code?: unknown; message?: unknown };
+        mlflowCode = typeof parsed.error_code === 'string' ? parsed.error_code : undefined;
+        message = typeof parsed.message === 'string' ? parsed.message : '';
+      } catch {
+        // fall through: reported as a bad response below
+      }
+    }
+    const details = { call, status, mlflowErrorCode: mlflowCode, attempts };
+    if (status === 403 && text.includes('Invalid Host header')) {
+      return new FedlearnError(
+        'REGISTRY_UNAVAILABLE',
+        `MLflow ${call}: 403, the server refused our Host header (start MLflow 3.5+ with --allowed-hosts including ${this.origin.replace(/^https?:\/\//, '')})`,
+        { details },
+      );
+    }
+    if (RETRYABLE.has(status)) {
+      return new FedlearnError('REGISTRY_UNAVAILABLE', `MLflow ${call}: ${status} ${mlflowCode ?? ''} after ${attempts} attempts ${message}`.trim(), {
+        details,
+      });
+    }
+    if (mlflowCode === undefined) {
+      return new FedlearnError(
+        'REGISTRY_BAD_RESPONSE',
+        `MLflow ${call}: ${status} answered ${type || 'no content type'}, not JSON with an error_code: is ${this.origin}${this.basePath} an MLflow tracking server?`,
+        { details },
+      );
+    }
+    const code = MLFLOW_CODE_TO_FEDLEARN[mlflowCode] ?? (status === 401 || status === 403 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_BAD_RESPONSE');
+    return new FedlearnError(code, `MLflow ${call}: ${status} ${mlflowCode}: ${message}`, { details });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function encodePath(path: string): string {
+  return path
+    .split('/')
+    .filter(Boolean)
+    .map((s) => encodeURIComponent(s))
+    .join('/');
+}

@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import { type Clock, FedlearnError, isFedlearnError, systemClock } from '@fedlearn/core';
+import { z } from 'zod';
+import type { S3Connection } from '../artifact-store/s3-store.js';
+import type { ModelFiles } from '../model-format/files.js';
+import { assertAlias, assertModelName, parseVersion } from '../names.js';
+import {
+  type AliasAudit,
+  type CreateVersionInput,
+  metricsFromTags,
+  metricsToTags,
+  type Registry,
+  TAGS,
+} from '../registry.js';
+import type { AliasMove, ModelVersionInfo, RegisteredModelInfo } from '../types.js';
+import type { MlflowHttp } from './http.js';
+import { artifactStoreForUri } from './proxy-store.js';
+import {
+  expectShape,
+  type MlflowModelVersion,
+  type MlflowRegisteredModel,
+  modelVersionSchema,
+  recordToTags,
+  registeredModelSchema,
+  tagsToRecord,
+} from './schemas.js';
+import { MlflowTracking } from './tracking.js';
+
+const moveSchema = z.object({
+  at: z.string(),
+  model: z.string(),
+  alias: z.string(),
+  version: z.number().nullable(),
+  previous: z.number().nullable(),
+  actor: z.string(),
+  reason: z.string(),
+});
+
+function iso(ms: number | undefined): string {
+  return new Date(ms ?? 0).toISOString();
+}
+
+export interface MlflowRegistryOptions {
+  http: MlflowHttp;
+  /** For runs whose artifacts live in S3 when the server does not proxy them. */
+  s3?: S3Connection;
+  clock?: Pick<Clock, 'now'>;
+}
+
+/**
+ * The model registry of an MLflow tracking server (2.x or 3.x): registered models, versions
+ * created with `source` and `run_id`, aliases (never stages), and alias moves recorded as
+ * registered-model tags `fedlearn.audit.<time>.<alias>`.
+ */
+export class MlflowRegistry implements Registry {
+  readonly kind = 'mlflow' as const;
+  private readonly http: MlflowHttp;
+  private readonly tracking: MlflowTracking;
+  private readonly s3: S3Connection | undefined;
+  private readonly clock: Pick<Clock, 'now'>;
+
+  constructor(options: MlflowRegistryOptions) {
+    this.http = options.http;
+    this.tracking = new MlflowTracking(options.http);
+    this.s3 = options.s3;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  private async ensureRegisteredModel(name: string): Promise<void> {
+    try {
+      await this.http.call('GET', 'registered-models/get', { name });
+      return;
+    } catch (error) {
+      if (!isFedlearnError(error, 'REGISTRY_NOT_FOUND')) throw error;
+    }
+    try {
+      await this.http.call('POST', 'registered-models/create', { name });
+    } catch (error) {
+      if (!isFedlearnError(error, 'REGISTRY_CONFLICT')) throw error;
+    }
+  }
+
+  private toInfo(v: MlflowModelVersion): ModelVersionInfo {
+    const tags = tagsToRecord(v.tags);
+    const round = tags[TAGS.round];
+    return {
+      name: v.name,
+      version: v.version,
+      createdAt: iso(v.creation_timestamp),
+      aliases: [...v.aliases].sort(),
+      source: v.source,
+      ...(v.run_id ? { runId: v.run_id } : {}),
+      metrics: metricsFromTags(tags),
+      ...(round !== undefined && Number.isInteger(Number(round)) ? { round: Number(round) } : {}),
+      ...(tags[TAGS.jobId] ? { jobId: tags[TAGS.jobId] } : {}),
+      tags,
+    };
+  }
+
+  async createVersion(input: CreateVersionInput): Promise<ModelVersionInfo> {
+    assertModelName(input.name);
+    if (!input.runId) throw new FedlearnError('INVALID_ARGUMENT', 'an MLflow model version needs the run that produced it');
+    const run = await this.tracking.getRun(input.runId);
+    const folder = input.round !== undefined ? `model-round-${input.round}-${randomUUID().slice(0, 8)}` : `model-${randomUUID()}`;
+    const { store, key } = artifactStoreForUri(`${run.artifact_uri.replace(/\/+$/, '')}/${folder}`, {
+      http: this.http,
+      ...(this.s3 ? { s3: this.s3 } : {}),
+    });
+    await store.putFolder(key, input.files);
+    await this.ensureRegisteredModel(input.name);
+    const tags = {
+      ...input.tags,
+      ...metricsToTags(input.metrics),
+      ...(input.round !== undefined ? { [TAGS.round]: String(input.round) } : {}),
+      ...(input.jobId ? { [TAGS.jobId]: input.jobId } : {}),
+    };
+    const res = await this.http.call('POST', 'model-versions/create', {
+      name: input.name,
+      source: store.uri(key),
+      run_id: input.runId,
+      tags: recordToTags(tags),
+    });
+    const created = expectShape(z.object({ model_version: modelVersionSchema }), res, 'model-versions/create');
+    return this.toInfo(created.model_version);
+  }
+
+  private async getRegisteredModel(name: string): Promise<MlflowRegisteredModel> {
+    assertModelName(name);
+    const res = await this.http.call('GET', 'registered-models/get', { name });
+    return expectShape(z.object({ registered_model: registeredModelSchema }), res, 'registered-models/get').registered_model;
+  }
+
+  async listModels(): Promise<RegisteredModelInfo[]> {
+    const out: RegisteredModelInfo[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.http.call('GET', 'registered-models/search', { max_results: 100, page_token: token });
+      const page = expectShape(
+        z.object({ registered_models: z.array(registeredModelSchema).optional().default([]), next_page_token: z.string().optional() }),
+        res,
+        'registered-models/search',
+      );
+      for (const m of page.registered_models) {
+        out.push({
+          name: m.name,
+          createdAt: iso(m.creation_timestamp),
+          aliases: Object.fromEntries(m.aliases.map((a) => [a.alias, a.version])),
+          latestVersion: m.latest_versions.length ? Math.max(...m.latest_versions.map((v) => v.version)) : null,
+        });
+      }
+      token = page.next_page_token || undefined;
+    } while (token);
+    return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async listVersions(name: string): Promise<ModelVersionInfo[]> {
+    await this.getRegisteredModel(name);
+    const out: ModelVersionInfo[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.http.call('GET', 'model-versions/search', {
+        filter: `name='${name}'`,
+        max_results: 1000,
+        page_token: token,
+      });
+      const page = expectShape(
+        z.object({ model_versions: z.array(modelVersionSchema).optional().default([]), next_page_token: z.string().optional() }),
+        res,
+        'model-versions/search',
+      );
+      out.push(...page.model_versions.map((v) => this.toInfo(v)));
+      token = page.next_page_token || undefined;
+    } while (token);
+    return out.sort((a, b) => a.version - b.version);
+  }
+
+  async getVersion(name: string, version: number): Promise<ModelVersionInfo> {
+    assertModelName(name);
+    const res = await this.http.call('GET', 'model-versions/get', { name, version: String(parseVersion(version)) });
+    return this.toInfo(expectShape(z.object({ model_version: modelVersionSchema }), res, 'model-versions/get').model_version);
+  }
+
+  async getVersionByAlias(name: string, alias: string): Promise<ModelVersionInfo> {
+    assertModelName(name);
+    assertAlias(alias);
+    try {
+      const res = await this.http.call('GET', 'registered-models/get-by-alias', { name, alias });
+      const parsed = expectShape(z.object({ model_version: modelVersionSchema }), res, 'registered-models/get-by-alias');
+      return this.toInfo(parsed.model_version);
+    } catch (error) {
+      // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE, not 404.
+      if (isFedlearnError(error, 'INVALID_ARGUMENT') && error.details['mlflowErrorCode'] === 'INVALID_PARAMETER_VALUE') {
+        throw new FedlearnError('REGISTRY_NOT_FOUND', `model ${name} has no alias ${alias}`, {
+          cause: error,
+          details: { name, alias, call: 'registered-models/get-by-alias' },
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async currentAlias(name: string, alias: string): Promise<number | null> {
+    try {
+      return (await this.getVersionByAlias(name, alias)).version;
+    } catch (error) {
+      if (isFedlearnError(error, 'REGISTRY_NOT_FOUND')) return null;
+      throw error;
+    }
+  }
+
+  private async record(move: AliasMove): Promise<AliasMove> {
+    const key = `${TAGS.auditPrefix}${move.at.replace(/[:]/g, '-')}.${move.alias}.${randomUUID().slice(0, 8)}`;
+    await this.http.call('POST', 'registered-models/set-tag', { name: move.model, key, value: JSON.stringify(move) });
+    return move;
+  }
+
+  async setAlias(name: string, alias: string, version: number, audit: AliasAudit): Promise<AliasMove> {
+    assertModelName(name);
+    assertAlias(alias);
+    const v = parseVersion(version);
+    const previous = await this.currentAlias(name, alias);
+    await this.http.call('POST', 'registered-models/alias', { name, alias, version: String(v) });
+    const at = new Date(this.clock.now()).toISOString();
+    return this.record({ at, model: name, alias, version: v, previous, actor: audit.actor, reason: audit.reason });
+  }
+
+  async deleteAlias(name: string, alias: string, audit: AliasAudit): Promise<AliasMove> {
+    assertModelName(name);
+    assertAlias(alias);
+    const previous = await this.currentAlias(name, alias);
+    await this.http.call('DELETE', 'registered-models/alias', { name, alias });
+    const at = new Date(this.clock.now()).toISOString();
+    return this.record({ at, model: name, alias, version: null, previous, actor: audit.actor, reason: audit.reason });
+  }
+
+  async auditLog(name: string): Promise<AliasMove[]> {
+    const model = await this.getRegisteredModel(name);
+    const moves: AliasMove[] = [];
+    for (const tag of model.tags) {
+      if (!tag.key.startsWith(TAGS.auditPrefix)) continue;
+      try {
+        const parsed = moveSchema.safeParse(JSON.parse(tag.value));
+        if (parsed.success) moves.push(parsed.data);
+      } catch {
+        // a foreign tag under our prefix: not ours to interpret
+      }
+    }
+    return moves.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }
+
+  async getFiles(name: string, version: number): Promise<ModelFiles> {
+    const info = await this.getVersion(name, version);
+    const { store, key } = artifactStoreForUri(info.source, { http: this.http, ...(this.s3 ? { s3: this.s3 } : {}) });
+    return store.getFolder(key);
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}

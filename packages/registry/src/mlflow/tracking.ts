@@ -1,0 +1,67 @@
+import { isFedlearnError } from '@fedlearn/core';
+import type { MlflowHttp } from './http.js';
+import { experimentSchema, expectShape, recordToTags, runSchema } from './schemas.js';
+
+export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
+
+/** MLflow's log-batch limits per request. */
+const MAX_METRICS = 1000;
+const MAX_PARAMS = 100;
+
+/** Experiments and runs of MLflow's tracking API. */
+export class MlflowTracking {
+  constructor(private readonly http: MlflowHttp) {}
+
+  /** Gets the experiment by name, creating it when absent (and tolerating a racing creator). */
+  async getOrCreateExperiment(name: string): Promise<string> {
+    try {
+      const found = await this.http.call('GET', 'experiments/get-by-name', { experiment_name: name });
+      return expectShape(experimentSchema, found, 'experiments/get-by-name').experiment.experiment_id;
+    } catch (error) {
+      if (!isFedlearnError(error, 'REGISTRY_NOT_FOUND')) throw error;
+    }
+    try {
+      const created = await this.http.call<{ experiment_id?: string }>('POST', 'experiments/create', { name });
+      if (typeof created.experiment_id === 'string') return created.experiment_id;
+    } catch (error) {
+      if (!isFedlearnError(error, 'REGISTRY_CONFLICT')) throw error;
+    }
+    const found = await this.http.call('GET', 'experiments/get-by-name', { experiment_name: name });
+    return expectShape(experimentSchema, found, 'experiments/get-by-name').experiment.experiment_id;
+  }
+
+  async createRun(experimentId: string, runName: string, startTime: number, tags: Record<string, string>) {
+    const res = await this.http.call('POST', 'runs/create', {
+      experiment_id: experimentId,
+      run_name: runName,
+      start_time: startTime,
+      tags: recordToTags(tags),
+    });
+    return expectShape(runSchema, res, 'runs/create').run.info;
+  }
+
+  async getRun(runId: string) {
+    return expectShape(runSchema, await this.http.call('GET', 'runs/get', { run_id: runId }), 'runs/get').run.info;
+  }
+
+  /** Logs params and metrics (`step` = round), split to respect MLflow's batch limits. */
+  async logBatch(
+    runId: string,
+    batch: { metrics?: { key: string; value: number; timestamp: number; step: number }[]; params?: Record<string, string> },
+  ): Promise<void> {
+    const metrics = batch.metrics ?? [];
+    const params = recordToTags(batch.params ?? {});
+    for (let m = 0, p = 0; m < metrics.length || p < params.length; m += MAX_METRICS, p += MAX_PARAMS) {
+      await this.http.call('POST', 'runs/log-batch', {
+        run_id: runId,
+        metrics: metrics.slice(m, m + MAX_METRICS),
+        params: params.slice(p, p + MAX_PARAMS),
+        tags: [],
+      });
+    }
+  }
+
+  async updateRun(runId: string, status: RunStatus, endTime: number): Promise<void> {
+    await this.http.call('POST', 'runs/update', { run_id: runId, status, end_time: endTime });
+  }
+}
