@@ -1,0 +1,103 @@
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MlflowStandIn, startMlflowStandIn } from './mlflow-standin.js';
+
+let mlflow: MlflowStandIn;
+beforeAll(async () => {
+  mlflow = await startMlflowStandIn({ proxyArtifacts: true });
+});
+afterAll(async () => {
+  await mlflow.close();
+});
+
+async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, contentType?: string) {
+  const headers: Record<string, string> = {};
+  if (contentType) headers['content-type'] = contentType;
+  const res = await request(`${mlflow.url}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) }),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, type: String(res.headers['content-type']), text, json: () => JSON.parse(text) };
+}
+
+const post = (endpoint: string, body: unknown) => call('POST', `/api/2.0/mlflow/${endpoint}`, body, 'application/json');
+
+describe('MLflow REST stand-in (reproduces the tracking server behaviours the client must handle)', () => {
+  it('answers a duplicate create with 400 RESOURCE_ALREADY_EXISTS', async () => {
+    expect((await post('registered-models/create', { name: 'dup' })).status).toBe(200);
+    const again = await post('registered-models/create', { name: 'dup' });
+    expect(again.status).toBe(400);
+    expect(again.json()).toEqual({ error_code: 'RESOURCE_ALREADY_EXISTS', message: 'Registered Model (name=dup) already exists.' });
+    expect((await post('experiments/create', { name: 'e' })).status).toBe(200);
+    expect((await post('experiments/create', { name: 'e' })).json().error_code).toBe('RESOURCE_ALREADY_EXISTS');
+  });
+
+  it('answers unknown experiments, runs and models with 404 RESOURCE_DOES_NOT_EXIST', async () => {
+    for (const path of [
+      '/api/2.0/mlflow/experiments/get-by-name?experiment_name=nope',
+      '/api/2.0/mlflow/runs/get?run_id=nope',
+      '/api/2.0/mlflow/registered-models/get?name=nope',
+    ]) {
+      const res = await call('GET', path);
+      expect(res.status).toBe(404);
+      expect(res.json().error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    }
+  });
+
+  it('answers a missing alias with 400 INVALID_PARAMETER_VALUE, not 404', async () => {
+    await post('registered-models/create', { name: 'aliased' });
+    const res = await call('GET', '/api/2.0/mlflow/registered-models/get-by-alias?name=aliased&alias=champion');
+    expect(res.status).toBe(400);
+    expect(res.json()).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: 'Registered model alias champion not found.' });
+  });
+
+  it('refuses a POST without Content-Type: application/json', async () => {
+    const missing = await call('POST', '/api/2.0/mlflow/experiments/create', JSON.stringify({ name: 'x' }));
+    expect(missing.status).toBe(400);
+    expect(missing.json().message).toContain('Content-Type header is missing');
+    const wrong = await call('POST', '/api/2.0/mlflow/experiments/create', JSON.stringify({ name: 'x' }), 'text/plain');
+    expect(wrong.json()).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
+  });
+
+  it('serves run artifacts through mlflow-artifacts, and a missing one is a 500', async () => {
+    const run = (await post('runs/create', { experiment_id: '0', start_time: 1 })).json().run.info;
+    expect(run.artifact_uri).toBe(`mlflow-artifacts:/0/${run.run_id}/artifacts`);
+    const path = `/api/2.0/mlflow-artifacts/artifacts/0/${run.run_id}/artifacts/model/MLmodel`;
+    expect((await call('PUT', path, new Uint8Array([1, 2, 3]))).status).toBe(200);
+    const got = await request(`${mlflow.url}${path}`);
+    expect(new Uint8Array(await got.body.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
+    const listed = await call('GET', `/api/2.0/mlflow-artifacts/artifacts?path=0/${run.run_id}/artifacts`);
+    expect(listed.json()).toEqual({ files: [{ path: 'model', is_dir: true }] });
+    const missing = await call('GET', `${path}-missing`);
+    expect(missing.status).toBe(500);
+  });
+
+  it('answers unknown routes with an HTML 404, not JSON', async () => {
+    const res = await call('GET', '/api/2.0/mlflow/no-such-endpoint');
+    expect(res.status).toBe(404);
+    expect(res.type).toContain('text/html');
+    expect(res.text).toContain('<title>404 Not Found</title>');
+  });
+
+  it('can refuse unexpected Host headers like MLflow 3.5+ without --allowed-hosts', async () => {
+    const strict = await startMlflowStandIn({ allowedHosts: ['localhost:*'] });
+    try {
+      const res = await request(`${strict.url}/api/2.0/mlflow/registered-models/search`);
+      expect(res.statusCode).toBe(403);
+      expect(await res.body.text()).toContain('Invalid Host header');
+      expect((await request(`${strict.url}/health`)).statusCode).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('injects faults with MLflow error bodies', async () => {
+    mlflow.injectFault({ path: 'registered-models/search', status: 429, times: 1 });
+    const limited = await call('GET', '/api/2.0/mlflow/registered-models/search');
+    expect(limited.status).toBe(429);
+    expect(limited.json().error_code).toBe('REQUEST_LIMIT_EXCEEDED');
+    expect((await call('GET', '/api/2.0/mlflow/registered-models/search')).status).toBe(200);
+  });
+});

@@ -1,0 +1,40 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { resolveLifecycleConfig } from '../src/config.js';
+import { createModelLifecycle } from '../src/lifecycle.js';
+import { startMlflowStandIn } from '../src/testing/index.js';
+import { job, recordingDelay, tinyArtifacts } from './fixtures.js';
+
+let server: S3rver;
+let dir: string;
+let endpoint: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fedlearn-mlflow-s3-'));
+  server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: 'mlflow' }] });
+  endpoint = `http://127.0.0.1:${((await server.run()) as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('uploads straight to S3 when the MLflow stand-in does not proxy artifacts (s3rver)', async () => {
+  const mlflow = await startMlflowStandIn({ proxyArtifacts: false, artifactRoot: 's3://mlflow' });
+  const env = { MLFLOW_TRACKING_URI: mlflow.url, AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  const lifecycle = createModelLifecycle(resolveLifecycleConfig(env, { cwd: dir }), { delay: recordingDelay().delay });
+  try {
+    const run = await lifecycle.startRun(job());
+    const { version } = await run.registerVersion(tinyArtifacts(), { round: 1, metrics: { accuracy: 0.5 } });
+    expect(version.source).toMatch(/^s3:\/\/mlflow\/1\/[0-9a-f]{32}\/artifacts\/model-round-1-/);
+    expect(mlflow.requests.some((r) => r.path.includes('mlflow-artifacts'))).toBe(false);
+    const loaded = await lifecycle.loadModel('models:/tiny@champion');
+    expect(loaded.artifacts.weightData).toEqual(tinyArtifacts().weightData);
+  } finally {
+    await lifecycle.close();
+    await mlflow.close();
+  }
+});
