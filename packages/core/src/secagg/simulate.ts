@@ -26,8 +26,15 @@ export interface SecAggSimulationOptions {
   readonly dropouts?: Partial<Record<SecAggClientStage, number>>;
   /** Replace or corrupt a client's message on its way to the server. */
   readonly tamper?: (from: string, message: SecAggClientMessage) => unknown;
-  /** Sees every message the server receives (after tampering). */
-  readonly observe?: (from: string, message: unknown, server: SecAggServerRound) => void;
+  /** Sees every message the server receives (after tampering), and the clients' plain quantized inputs. */
+  readonly observe?: (
+    from: string,
+    message: unknown,
+    server: SecAggServerRound,
+    quantized: ReadonlyMap<string, Uint32Array>,
+  ) => void;
+  /** Each client's update and weight; random (some values beyond the clip range) by default. */
+  readonly makeInput?: (clientId: string, dimension: number) => { update: Float32Array; weight: number };
 }
 
 export interface SecAggSimulation {
@@ -81,7 +88,8 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     const update = new Float32Array(d);
     for (let i = 0; i < d; i++) update[i] = rng.normal() * 0.6;
     const noiseSeed = seededRandomBytes(rng.int(2 ** 31))(32);
-    const input = { update, weight: rng.int(params.maxWeight + 1), noiseSeed };
+    const weight = rng.int(params.maxWeight + 1);
+    const input = { ...(options.makeInput?.(id, d) ?? { update, weight }), noiseSeed };
     inputs.set(id, input);
     quantized.set(id, quantizeWeighted(params, input.update, input.weight, noiseSeed));
   }
@@ -98,7 +106,7 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
   };
   const deliver = (from: string, message: SecAggClientMessage): SecAggServerStep | undefined => {
     const sent = options.tamper ? options.tamper(from, message) : message;
-    options.observe?.(from, sent, server);
+    options.observe?.(from, sent, server, quantized);
     try {
       return server.handle(from, sent);
     } catch (error) {
