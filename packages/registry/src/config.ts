@@ -10,7 +10,14 @@ export interface LifecycleConfig {
   home: string;
   registry:
     | { kind: 'local' }
-    | { kind: 'mlflow'; trackingUri: string; experimentName: string; token?: string; username?: string; password?: string };
+    | {
+        kind: 'mlflow';
+        trackingUri: string;
+        experimentName: string;
+        token?: string;
+        username?: string;
+        password?: string;
+      };
   /** Where the local registry puts version files (`local`: in the version folder). */
   artifacts: { kind: 'local' } | { kind: 's3'; bucket: string; prefix: string };
   /** Set when an S3 endpoint or credentials are configured (MinIO, AWS). */
@@ -56,7 +63,9 @@ const retrySchema = z.object({
 });
 
 function blankToUndefined(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === undefined || v.trim() === '' ? undefined : v]));
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, v === undefined || v.trim() === '' ? undefined : v]),
+  );
 }
 
 function configError(where: string, error: z.ZodError): FedlearnError {
@@ -72,7 +81,10 @@ function configError(where: string, error: z.ZodError): FedlearnError {
  * const config = resolveLifecycleConfig(process.env, { cwd: process.cwd() });
  * // MLFLOW_TRACKING_URI=http://localhost:5001 → MLflow registry; AWS_ENDPOINT_URL_S3 → S3/MinIO
  */
-export function resolveLifecycleConfig(env: Record<string, string | undefined>, overrides: LifecycleOverrides = {}): LifecycleConfig {
+export function resolveLifecycleConfig(
+  env: Record<string, string | undefined>,
+  overrides: LifecycleOverrides = {},
+): LifecycleConfig {
   const parsed = envSchema.safeParse(blankToUndefined(env));
   if (!parsed.success) throw configError('env', parsed.error);
   const e = parsed.data;
@@ -80,7 +92,8 @@ export function resolveLifecycleConfig(env: Record<string, string | undefined>, 
   const homeRaw = overrides.home ?? e.FEDLEARN_HOME ?? join(cwd, '.fedlearn');
   const home = isAbsolute(homeRaw) ? homeRaw : resolve(cwd, homeRaw);
 
-  const trackingUri = overrides.trackingUri === null ? undefined : (overrides.trackingUri ?? e.MLFLOW_TRACKING_URI);
+  const trackingUri =
+    overrides.trackingUri === null ? undefined : (overrides.trackingUri ?? e.MLFLOW_TRACKING_URI);
   let registry: LifecycleConfig['registry'] = { kind: 'local' };
   if (trackingUri) {
     if (!/^https?:\/\//.test(trackingUri)) {
@@ -101,7 +114,10 @@ export function resolveLifecycleConfig(env: Record<string, string | undefined>, 
 
   const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.MLFLOW_S3_ENDPOINT_URL;
   if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) {
-    throw new FedlearnError('INVALID_CONFIG', 'set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither');
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      'set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither',
+    );
   }
   const s3: S3Connection | undefined =
     endpoint || e.AWS_ACCESS_KEY_ID
@@ -109,13 +125,18 @@ export function resolveLifecycleConfig(env: Record<string, string | undefined>, 
           ...(endpoint ? { endpoint } : {}),
           region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
           forcePathStyle: Boolean(endpoint),
-          ...(e.AWS_ACCESS_KEY_ID ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY } : {}),
+          ...(e.AWS_ACCESS_KEY_ID
+            ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY }
+            : {}),
         }
       : undefined;
 
   const storeKind = overrides.artifactStore ?? e.FEDLEARN_ARTIFACT_STORE ?? 'local';
   if (storeKind === 's3' && !s3) {
-    throw new FedlearnError('INVALID_CONFIG', 'the S3 artifact store needs AWS_ENDPOINT_URL_S3 (MinIO) or AWS credentials');
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      'the S3 artifact store needs AWS_ENDPOINT_URL_S3 (MinIO) or AWS credentials',
+    );
   }
   const bucket = overrides.bucket ?? e.FEDLEARN_S3_BUCKET ?? 'mlflow';
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
@@ -124,7 +145,12 @@ export function resolveLifecycleConfig(env: Record<string, string | undefined>, 
 
   const promotion = promotionPolicySchema.safeParse({ ...DEFAULT_PROMOTION_POLICY, ...overrides.promotion });
   if (!promotion.success) throw configError('promotion', promotion.error);
-  const retry = retrySchema.safeParse({ maxRetries: 5, baseDelayMs: 250, maxDelayMs: 8_000, ...overrides.retry });
+  const retry = retrySchema.safeParse({
+    maxRetries: 5,
+    baseDelayMs: 250,
+    maxDelayMs: 8_000,
+    ...overrides.retry,
+  });
   if (!retry.success) throw configError('retry', retry.error);
 
   return {
@@ -144,16 +170,20 @@ export function redactConfig(config: LifecycleConfig): LifecycleConfig {
     ...config,
     registry:
       config.registry.kind === 'mlflow'
-        ? Object.fromEntries(
-            Object.entries({ ...config.registry, token: hide(config.registry.token), password: hide(config.registry.password) }).filter(
-              ([, v]) => v !== undefined,
-            ),
-          ) as LifecycleConfig['registry']
+        ? (Object.fromEntries(
+            Object.entries({
+              ...config.registry,
+              token: hide(config.registry.token),
+              password: hide(config.registry.password),
+            }).filter(([, v]) => v !== undefined),
+          ) as LifecycleConfig['registry'])
         : config.registry,
     ...(config.s3
       ? {
           s3: Object.fromEntries(
-            Object.entries({ ...config.s3, secretAccessKey: hide(config.s3.secretAccessKey) }).filter(([, v]) => v !== undefined),
+            Object.entries({ ...config.s3, secretAccessKey: hide(config.s3.secretAccessKey) }).filter(
+              ([, v]) => v !== undefined,
+            ),
           ) as unknown as S3Connection,
         }
       : {}),

@@ -1,7 +1,17 @@
 export type { ArtifactStore } from './artifact-store/artifact-store.js';
 export { LocalArtifactStore } from './artifact-store/local-store.js';
-export { parseS3Uri, type S3Connection, S3ArtifactStore, type S3StoreOptions } from './artifact-store/s3-store.js';
-export { type LifecycleConfig, type LifecycleOverrides, redactConfig, resolveLifecycleConfig } from './config.js';
+export {
+  parseS3Uri,
+  S3ArtifactStore,
+  type S3Connection,
+  type S3StoreOptions,
+} from './artifact-store/s3-store.js';
+export {
+  type LifecycleConfig,
+  type LifecycleOverrides,
+  redactConfig,
+  resolveLifecycleConfig,
+} from './config.js';
 export {
   createModelLifecycle,
   createRegistry,
@@ -17,7 +27,14 @@ export { MlflowRegistry, type MlflowRegistryOptions } from './mlflow/mlflow-regi
 export { MlflowProxyArtifactStore } from './mlflow/proxy-store.js';
 export { MlflowTracking, type RunStatus } from './mlflow/tracking.js';
 export { MANIFEST_FILE, type ModelFiles } from './model-format/files.js';
-export { formatMLmodel, type MLmodel, MLMODEL_FILE, MODEL_CARD_FILE, MODEL_JSON_FILE, parseMLmodel } from './model-format/mlmodel.js';
+export {
+  formatMLmodel,
+  MLMODEL_FILE,
+  type MLmodel,
+  MODEL_CARD_FILE,
+  MODEL_JSON_FILE,
+  parseMLmodel,
+} from './model-format/mlmodel.js';
 export { renderModelCard } from './model-format/model-card.js';
 export { type PackInput, packModelFolder, unpackModelFolder } from './model-format/model-folder.js';
 export {

@@ -55,12 +55,18 @@ export interface ModelLifecycle {
 
 interface Tracker {
   start(job: JobInfo, params: Record<string, string>): Promise<string>;
-  log(runId: string, metrics: { key: string; value: number; timestamp: number; step: number }[]): Promise<void>;
+  log(
+    runId: string,
+    metrics: { key: string; value: number; timestamp: number; step: number }[],
+  ): Promise<void>;
   finish(runId: string, status: RunStatus): Promise<void>;
 }
 
 /** Builds the registry the configuration names (local by default, MLflow when a tracking URI is set). */
-export function createRegistry(config: LifecycleConfig, deps: LifecycleDeps = {}): { registry: Registry; http?: MlflowHttp } {
+export function createRegistry(
+  config: LifecycleConfig,
+  deps: LifecycleDeps = {},
+): { registry: Registry; http?: MlflowHttp } {
   const clock = deps.clock ?? systemClock;
   if (config.registry.kind === 'mlflow') {
     const { trackingUri, token, username, password } = config.registry;
@@ -75,7 +81,11 @@ export function createRegistry(config: LifecycleConfig, deps: LifecycleDeps = {}
   }
   const store =
     config.artifacts.kind === 's3' && config.s3
-      ? new S3ArtifactStore({ ...config.s3, bucket: config.artifacts.bucket, prefix: config.artifacts.prefix })
+      ? new S3ArtifactStore({
+          ...config.s3,
+          bucket: config.artifacts.bucket,
+          prefix: config.artifacts.prefix,
+        })
       : undefined;
   return { registry: new LocalRegistry({ home: config.home, clock, ...(store ? { store } : {}) }) };
 }
@@ -88,7 +98,9 @@ function runParams(job: JobInfo): Record<string, string> {
     clients: String(job.clients),
     secure_aggregation: String(job.secureAggregation),
     privacy: job.privacy ? 'on' : 'off',
-    ...(job.privacy ? { privacy_epsilon: String(job.privacy.epsilon), privacy_delta: String(job.privacy.delta) } : {}),
+    ...(job.privacy
+      ? { privacy_epsilon: String(job.privacy.epsilon), privacy_delta: String(job.privacy.delta) }
+      : {}),
     code_version: job.codeVersion ?? 'unknown',
   };
 }
@@ -144,7 +156,8 @@ export function createModelLifecycle(config: LifecycleConfig, deps: LifecycleDep
       runId,
       job,
       async logRoundMetrics(round, metrics) {
-        if (!Number.isInteger(round) || round < 0) throw new FedlearnError('INVALID_ARGUMENT', `invalid round ${round}`);
+        if (!Number.isInteger(round) || round < 0)
+          throw new FedlearnError('INVALID_ARGUMENT', `invalid round ${round}`);
         const entries = Object.entries(metrics).filter(([, v]) => Number.isFinite(v));
         history.push({ round, metrics: Object.fromEntries(entries) });
         const timestamp = clock.now();
@@ -175,9 +188,19 @@ export function createModelLifecycle(config: LifecycleConfig, deps: LifecycleDep
           actor,
           reason: `new global model of job ${job.jobId}, round ${metadata.round}`,
         });
-        const promotion = await applyPromotionPolicy(registry, job.modelName, version.version, config.promotion, actor);
+        const promotion = await applyPromotionPolicy(
+          registry,
+          job.modelName,
+          version.version,
+          config.promotion,
+          actor,
+        );
         const latest = await registry.getVersion(job.modelName, version.version);
-        return { version: latest, uri: formatModelUri({ name: job.modelName, version: version.version }), promotion };
+        return {
+          version: latest,
+          uri: formatModelUri({ name: job.modelName, version: version.version }),
+          promotion,
+        };
       },
       async finish(status = 'FINISHED') {
         if (finished) return;

@@ -22,7 +22,10 @@ export interface LoadedModel {
  */
 export async function loadModel(registry: Registry, uri: string): Promise<LoadedModel> {
   const ref = parseModelUri(uri);
-  const version = 'alias' in ref ? await registry.getVersionByAlias(ref.name, ref.alias) : await registry.getVersion(ref.name, ref.version);
+  const version =
+    'alias' in ref
+      ? await registry.getVersionByAlias(ref.name, ref.alias)
+      : await registry.getVersion(ref.name, ref.version);
   const files = await registry.getFiles(version.name, version.version);
   const { artifacts, mlmodel } = unpackModelFolder(files);
   return { artifacts, mlmodel, version };

@@ -38,9 +38,13 @@ export function assertAlias(alias: unknown): asserts alias is string {
 export function parseVersion(value: unknown): number {
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string' || !/^[1-9][0-9]{0,8}$/.test(text)) {
-    throw new FedlearnError('INVALID_ARGUMENT', `invalid model version ${JSON.stringify(value)}: expected 1, 2, 3 ...`, {
-      details: { version: String(value) },
-    });
+    throw new FedlearnError(
+      'INVALID_ARGUMENT',
+      `invalid model version ${JSON.stringify(value)}: expected 1, 2, 3 ...`,
+      {
+        details: { version: String(value) },
+      },
+    );
   }
   return Number(text);
 }

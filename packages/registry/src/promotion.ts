@@ -22,7 +22,11 @@ export const promotionPolicySchema = z.object({
   minDelta: z.number().min(0).finite(),
 });
 
-export const DEFAULT_PROMOTION_POLICY: PromotionPolicy = { metric: 'accuracy', direction: 'max', minDelta: 0 };
+export const DEFAULT_PROMOTION_POLICY: PromotionPolicy = {
+  metric: 'accuracy',
+  direction: 'max',
+  minDelta: 0,
+};
 
 export interface PromotionDecision {
   promote: boolean;
@@ -46,7 +50,11 @@ export function decidePromotion(
   if (champion.version === challenger.version) return { ...base, promote: false, reason: 'already champion' };
   const d = champion.metrics[policy.metric];
   if (d === undefined) {
-    return { ...base, promote: true, reason: `champion v${champion.version} has no ${policy.metric}; challenger has ${c}` };
+    return {
+      ...base,
+      promote: true,
+      reason: `champion v${champion.version} has no ${policy.metric}; challenger has ${c}`,
+    };
   }
   const gain = policy.direction === 'max' ? c - d : d - c;
   const verdict = gain > 0 && gain >= policy.minDelta;
@@ -92,5 +100,8 @@ export async function promote(
   audit: { actor: string; reason: string },
 ): Promise<AliasMove> {
   if (!audit.actor.trim()) throw new FedlearnError('INVALID_ARGUMENT', 'a promotion needs an actor');
-  return registry.setAlias(name, CHAMPION, version, { actor: audit.actor, reason: audit.reason || 'manual promotion' });
+  return registry.setAlias(name, CHAMPION, version, {
+    actor: audit.actor,
+    reason: audit.reason || 'manual promotion',
+  });
 }

@@ -65,7 +65,8 @@ export function metricsToTags(metrics: Record<string, number>): Record<string, s
 export function metricsFromTags(tags: Record<string, string>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(tags)) {
-    if (k.startsWith(TAGS.metricPrefix) && Number.isFinite(Number(v))) out[k.slice(TAGS.metricPrefix.length)] = Number(v);
+    if (k.startsWith(TAGS.metricPrefix) && Number.isFinite(Number(v)))
+      out[k.slice(TAGS.metricPrefix.length)] = Number(v);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Minimal types for the s3rver dev dependency (it ships none); used by tests only.
 declare module 's3rver' {
   import type { AddressInfo } from 'node:net';
+
   interface S3rverOptions {
     address?: string;
     port?: number;

@@ -16,7 +16,13 @@ export function tinyArtifacts(seed = 1): LayersModelArtifacts {
         layers: [
           {
             class_name: 'Dense',
-            config: { name: 'dense', units: 2, batch_input_shape: [null, 4], dtype: 'float32', activation: 'softmax' },
+            config: {
+              name: 'dense',
+              units: 2,
+              batch_input_shape: [null, 4],
+              dtype: 'float32',
+              activation: 'softmax',
+            },
           },
         ],
       },

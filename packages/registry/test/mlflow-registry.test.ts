@@ -15,8 +15,14 @@ beforeEach(async () => {
   mlflow = await startMlflowStandIn({ proxyArtifacts: true });
   const recorder = recordingDelay();
   waits = recorder.waits;
-  const config = resolveLifecycleConfig({ MLFLOW_TRACKING_URI: mlflow.url }, { cwd: '/tmp/unused', retry: { maxRetries: 3 } });
-  lifecycle = createModelLifecycle(config, { clock: new ManualClock(Date.UTC(2026, 0, 1)), delay: recorder.delay });
+  const config = resolveLifecycleConfig(
+    { MLFLOW_TRACKING_URI: mlflow.url },
+    { cwd: '/tmp/unused', retry: { maxRetries: 3 } },
+  );
+  lifecycle = createModelLifecycle(config, {
+    clock: new ManualClock(Date.UTC(2026, 0, 1)),
+    delay: recorder.delay,
+  });
 });
 
 afterEach(async () => {
@@ -31,7 +37,11 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
     const run = await lifecycle.startRun(job());
     await run.logRoundMetrics(1, { accuracy: 0.6, loss: 0.9 });
     await run.logRoundMetrics(2, { accuracy: 0.7, loss: 0.7 });
-    const registered = await run.registerVersion(tinyArtifacts(), { round: 2, metrics: { accuracy: 0.7 }, dataPartitions: partitions });
+    const registered = await run.registerVersion(tinyArtifacts(), {
+      round: 2,
+      metrics: { accuracy: 0.7 },
+      dataPartitions: partitions,
+    });
     await run.finish('FINISHED');
 
     const experiment = mlflow.state.experimentByName('fedlearn');
@@ -52,16 +62,25 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
     expect(registered.version.version).toBe(1);
     expect(registered.uri).toBe('models:/tiny/1');
     expect(registered.version.runId).toBe(run.runId);
-    expect(registered.version.source).toMatch(new RegExp(`^mlflow-artifacts:/${experiment.experiment_id}/${run.runId}/artifacts/model-round-2-`));
+    expect(registered.version.source).toMatch(
+      new RegExp(`^mlflow-artifacts:/${experiment.experiment_id}/${run.runId}/artifacts/model-round-2-`),
+    );
     expect(registered.version.aliases).toEqual(['challenger', 'champion']);
     expect(registered.promotion.reason).toMatch(/no champion yet/);
     expect(calls(mlflow, '/experiments/create')).toBe(1);
     expect(calls(mlflow, '/registered-models/create')).toBe(1);
     // every file went through the artifact proxy, manifest included
     const artifactPaths = [...mlflow.state.artifacts.keys()].map((p) => p.split('/').pop());
-    expect(artifactPaths.sort()).toEqual(['MLmodel', 'README.md', 'fedlearn-manifest.json', 'group1-shard1of1.bin', 'model.json']);
+    expect(artifactPaths.sort()).toEqual([
+      'MLmodel',
+      'README.md',
+      'fedlearn-manifest.json',
+      'group1-shard1of1.bin',
+      'model.json',
+    ]);
     // POST bodies always carried JSON
-    for (const r of mlflow.requests.filter((q) => q.method === 'POST')) expect(r.contentType).toBe('application/json');
+    for (const r of mlflow.requests.filter((q) => q.method === 'POST'))
+      expect(r.contentType).toBe('application/json');
   });
 
   it('second run: experiment and registered model already exist; aliases move by policy and are audited', async () => {
@@ -102,9 +121,15 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
 
   it('tolerates a racing creator: experiments/create answers 400 RESOURCE_ALREADY_EXISTS', async () => {
     mlflow.state.createExperiment('fedlearn');
-    mlflow.injectFault({ path: 'experiments/get-by-name', status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST' });
+    mlflow.injectFault({
+      path: 'experiments/get-by-name',
+      status: 404,
+      errorCode: 'RESOURCE_DOES_NOT_EXIST',
+    });
     const run = await lifecycle.startRun(job());
-    expect(mlflow.state.run(run.runId).info.experiment_id).toBe(mlflow.state.experimentByName('fedlearn').experiment_id);
+    expect(mlflow.state.run(run.runId).info.experiment_id).toBe(
+      mlflow.state.experimentByName('fedlearn').experiment_id,
+    );
     expect(calls(mlflow, '/experiments/create')).toBe(1);
   });
 
@@ -123,13 +148,22 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
     const error = await lifecycle.registry.getVersion('tiny', 1).catch((e) => e);
     expect(isFedlearnError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
     expect(error.message).toContain('model-versions/get');
-    expect(error.details).toMatchObject({ call: 'model-versions/get', status: 500, attempts: 4, mlflowErrorCode: 'INTERNAL_ERROR' });
+    expect(error.details).toMatchObject({
+      call: 'model-versions/get',
+      status: 500,
+      attempts: 4,
+      mlflowErrorCode: 'INTERNAL_ERROR',
+    });
     expect(waits).toEqual([250, 500, 1000]);
   });
 
   it('maps 404 RESOURCE_DOES_NOT_EXIST for an unknown model, and the 400 for a missing alias, to REGISTRY_NOT_FOUND', async () => {
     const registry = lifecycle.registry;
-    for (const attempt of [registry.getVersion('nope', 1), registry.listVersions('nope'), registry.getVersionByAlias('nope', 'champion')]) {
+    for (const attempt of [
+      registry.getVersion('nope', 1),
+      registry.listVersions('nope'),
+      registry.getVersionByAlias('nope', 'champion'),
+    ]) {
       const error = await attempt.catch((e) => e);
       expect(isFedlearnError(error, 'REGISTRY_NOT_FOUND')).toBe(true);
     }
@@ -138,7 +172,9 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
   });
 
   it('refuses an HTML answer (not an MLflow API) and explains a refused Host header', async () => {
-    const wrong = new MlflowRegistry({ http: new MlflowHttp({ trackingUri: `${mlflow.url}/not-mlflow`, maxRetries: 0 }) });
+    const wrong = new MlflowRegistry({
+      http: new MlflowHttp({ trackingUri: `${mlflow.url}/not-mlflow`, maxRetries: 0 }),
+    });
     const html = await wrong.getVersion('tiny', 1).catch((e) => e);
     expect(isFedlearnError(html, 'REGISTRY_BAD_RESPONSE')).toBe(true);
     expect(html.message).toContain('not JSON');
@@ -155,7 +191,9 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
 
   it('reports an unreachable server as REGISTRY_UNAVAILABLE after retries', async () => {
     const { delay, waits: w } = recordingDelay();
-    const down = new MlflowRegistry({ http: new MlflowHttp({ trackingUri: 'http://127.0.0.1:9', maxRetries: 2, delay }) });
+    const down = new MlflowRegistry({
+      http: new MlflowHttp({ trackingUri: 'http://127.0.0.1:9', maxRetries: 2, delay }),
+    });
     const error = await down.listModels().catch((e) => e);
     expect(isFedlearnError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
     expect(w).toEqual([250, 500]);

@@ -14,7 +14,13 @@ let dir: string;
 let endpoint: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fedlearn-mlflow-s3-'));
-  server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: 'mlflow' }] });
+  server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: 'mlflow' }],
+  });
   endpoint = `http://127.0.0.1:${((await server.run()) as AddressInfo).port}`;
 });
 afterAll(async () => {
@@ -24,8 +30,15 @@ afterAll(async () => {
 
 it('uploads straight to S3 when the MLflow stand-in does not proxy artifacts (s3rver)', async () => {
   const mlflow = await startMlflowStandIn({ proxyArtifacts: false, artifactRoot: 's3://mlflow' });
-  const env = { MLFLOW_TRACKING_URI: mlflow.url, AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
-  const lifecycle = createModelLifecycle(resolveLifecycleConfig(env, { cwd: dir }), { delay: recordingDelay().delay });
+  const env = {
+    MLFLOW_TRACKING_URI: mlflow.url,
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+  const lifecycle = createModelLifecycle(resolveLifecycleConfig(env, { cwd: dir }), {
+    delay: recordingDelay().delay,
+  });
   try {
     const run = await lifecycle.startRun(job());
     const { version } = await run.registerVersion(tinyArtifacts(), { round: 1, metrics: { accuracy: 0.5 } });

@@ -15,16 +15,35 @@ import { job, partitions, recordingDelay } from './fixtures.js';
 function buildModel(seed: number): tfl.LayersModel {
   const model = tfl.sequential();
   model.add(tfl.layers.rescaling({ inputShape: [4], scale: 1 / 255, offset: -0.5 }));
-  model.add(tfl.layers.dense({ units: 8, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }));
-  model.add(tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }));
+  model.add(
+    tfl.layers.dense({
+      units: 8,
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+    }),
+  );
+  model.add(
+    tfl.layers.dense({
+      units: 3,
+      activation: 'softmax',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
+  );
   return model;
 }
 
 async function toArtifacts(model: tfl.LayersModel): Promise<LayersModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const data = saved!.weightData!;
-  const bytes = Array.isArray(data) ? new Uint8Array(await new Blob(data).arrayBuffer()) : new Uint8Array(data as ArrayBuffer);
+  const bytes = Array.isArray(data)
+    ? new Uint8Array(await new Blob(data).arrayBuffer())
+    : new Uint8Array(data as ArrayBuffer);
   return {
     modelTopology: saved!.modelTopology as Record<string, unknown>,
     weightSpecs: saved!.weightSpecs as LayersModelArtifacts['weightSpecs'],
@@ -45,7 +64,10 @@ async function fromArtifacts(artifacts: LayersModelArtifacts): Promise<tfl.Layer
   );
 }
 
-const testSet = tf.tensor2d(Array.from({ length: 20 * 4 }, (_, i) => (i * 37) % 256), [20, 4]);
+const testSet = tf.tensor2d(
+  Array.from({ length: 20 * 4 }, (_, i) => (i * 37) % 256),
+  [20, 4],
+);
 
 let home: string;
 beforeAll(async () => {
@@ -70,14 +92,21 @@ describe('models:/<name>@champion loads back a model that predicts exactly like 
   for (const c of cases) {
     it(c.label, async () => {
       const backend = await c.start();
-      const lifecycle = createModelLifecycle(resolveLifecycleConfig(backend.env, { home: join(home, c.label.split(' ')[0]!) }), {
-        delay: recordingDelay().delay,
-      });
+      const lifecycle = createModelLifecycle(
+        resolveLifecycleConfig(backend.env, { home: join(home, c.label.split(' ')[0]!) }),
+        {
+          delay: recordingDelay().delay,
+        },
+      );
       try {
         const model = buildModel(7);
         const run = await lifecycle.startRun(job({ modelName: 'iris-mlp' }));
         await run.logRoundMetrics(1, { accuracy: 0.9 });
-        const { version } = await run.registerVersion(await toArtifacts(model), { round: 1, metrics: { accuracy: 0.9 }, dataPartitions: partitions });
+        const { version } = await run.registerVersion(await toArtifacts(model), {
+          round: 1,
+          metrics: { accuracy: 0.9 },
+          dataPartitions: partitions,
+        });
         await run.finish();
         expect(version.aliases).toContain('champion');
 

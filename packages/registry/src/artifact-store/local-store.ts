@@ -16,11 +16,16 @@ import {
 import type { ArtifactStore } from './artifact-store.js';
 
 function isErrno(error: unknown, ...codes: string[]): boolean {
-  return typeof error === 'object' && error !== null && codes.includes(String((error as { code?: unknown }).code));
+  return (
+    typeof error === 'object' && error !== null && codes.includes(String((error as { code?: unknown }).code))
+  );
 }
 
 /** Writes files and their manifest into a fresh hidden folder under `root`; rename it into place. */
-export async function stageFolder(root: string, files: ModelFiles): Promise<{ dir: string; manifest: FolderManifest }> {
+export async function stageFolder(
+  root: string,
+  files: ModelFiles,
+): Promise<{ dir: string; manifest: FolderManifest }> {
   const manifest = buildManifest(files);
   const dir = join(root, '.staging', randomUUID());
   for (const [path, bytes] of files) {
@@ -42,7 +47,9 @@ export async function readVerifiedFolder(dir: string, where: string): Promise<Mo
     if (isErrno(cause, 'ENOENT', 'ENOTDIR')) {
       throw new FedlearnError('ARTIFACT_NOT_FOUND', `${where}: no complete model folder`, { cause });
     }
-    throw new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', `${where}: cannot read: ${String(cause)}`, { cause });
+    throw new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', `${where}: cannot read: ${String(cause)}`, {
+      cause,
+    });
   }
   const manifest = parseManifest(manifestBytes, where);
   const files: ModelFiles = new Map();
@@ -51,7 +58,9 @@ export async function readVerifiedFolder(dir: string, where: string): Promise<Mo
     try {
       bytes = new Uint8Array(await readFile(join(dir, entry.path)));
     } catch (cause) {
-      throw new FedlearnError('ARTIFACT_CHECKSUM_MISMATCH', `${where}: ${entry.path} listed but missing`, { cause });
+      throw new FedlearnError('ARTIFACT_CHECKSUM_MISMATCH', `${where}: ${entry.path} listed but missing`, {
+        cause,
+      });
     }
     verifyFile(manifest, entry.path, bytes, where);
     files.set(entry.path, bytes);
@@ -73,7 +82,8 @@ export class LocalArtifactStore implements ArtifactStore {
   private dirOf(key: string): string {
     assertRelativePath(key);
     const dir = resolve(this.root, key);
-    if (!dir.startsWith(this.root + sep)) throw new FedlearnError('INVALID_ARGUMENT', `unsafe artifact key ${key}`);
+    if (!dir.startsWith(this.root + sep))
+      throw new FedlearnError('INVALID_ARGUMENT', `unsafe artifact key ${key}`);
     return dir;
   }
 
@@ -92,7 +102,9 @@ export class LocalArtifactStore implements ArtifactStore {
       if (isErrno(cause, 'EEXIST', 'ENOTEMPTY')) {
         throw new FedlearnError('REGISTRY_CONFLICT', `artifact folder ${key} already exists`, { cause });
       }
-      throw new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', `cannot write ${target}: ${String(cause)}`, { cause });
+      throw new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', `cannot write ${target}: ${String(cause)}`, {
+        cause,
+      });
     }
     return staged.manifest;
   }

@@ -7,7 +7,7 @@ import { isFedlearnError } from '@fedlearn/core';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_FILE, type ModelFiles, utf8 } from '../model-format/files.js';
-import { createS3Client, type S3Connection, S3ArtifactStore } from './s3-store.js';
+import { createS3Client, S3ArtifactStore, type S3Connection } from './s3-store.js';
 
 let server: S3rver;
 let dir: string;
@@ -62,7 +62,10 @@ describe('S3ArtifactStore against a real S3-compatible server (s3rver)', () => {
       ...connection,
       bucket: 'mlflow',
       beforeCommit: async (key) => {
-        seenMidUpload = { has: await reader.hasFolder(key), error: await reader.getFolder(key).catch((e) => e) };
+        seenMidUpload = {
+          has: await reader.hasFolder(key),
+          error: await reader.getFolder(key).catch((e) => e),
+        };
       },
     });
     await writer.putFolder('atomic/1', sampleFiles());
@@ -76,7 +79,11 @@ describe('S3ArtifactStore against a real S3-compatible server (s3rver)', () => {
     await store.putFolder('tampered/1', sampleFiles());
     const raw = createS3Client(connection);
     await raw.send(
-      new PutObjectCommand({ Bucket: 'mlflow', Key: 'tampered/1/group1-shard1of1.bin', Body: new Uint8Array([9, 9, 9]) }),
+      new PutObjectCommand({
+        Bucket: 'mlflow',
+        Key: 'tampered/1/group1-shard1of1.bin',
+        Body: new Uint8Array([9, 9, 9]),
+      }),
     );
     const error = await store.getFolder('tampered/1').catch((e) => e);
     expect(isFedlearnError(error, 'ARTIFACT_CHECKSUM_MISMATCH')).toBe(true);
@@ -99,8 +106,18 @@ describe('S3ArtifactStore against a real S3-compatible server (s3rver)', () => {
   it('rejects a manifest path that escapes the folder', async () => {
     const store = new S3ArtifactStore({ ...connection, bucket: 'mlflow' });
     const raw = createS3Client(connection);
-    const manifest = { format: 'fedlearn-folder', formatVersion: 1, files: [{ path: '../x', sha256: '0'.repeat(64), size: 0 }] };
-    await raw.send(new PutObjectCommand({ Bucket: 'mlflow', Key: `evil/1/${MANIFEST_FILE}`, Body: JSON.stringify(manifest) }));
+    const manifest = {
+      format: 'fedlearn-folder',
+      formatVersion: 1,
+      files: [{ path: '../x', sha256: '0'.repeat(64), size: 0 }],
+    };
+    await raw.send(
+      new PutObjectCommand({
+        Bucket: 'mlflow',
+        Key: `evil/1/${MANIFEST_FILE}`,
+        Body: JSON.stringify(manifest),
+      }),
+    );
     const error = await store.getFolder('evil/1').catch((e) => e);
     expect(isFedlearnError(error, 'INVALID_ARGUMENT')).toBe(true);
   });

@@ -106,10 +106,14 @@ export class S3ArtifactStore implements ArtifactStore {
     if (name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404) {
       throw new FedlearnError('ARTIFACT_NOT_FOUND', `${this.where}: ${action}: not found`, { cause: error });
     }
-    throw new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', `${this.where}: ${action} failed: ${name || String(error)}`, {
-      cause: error,
-      details: { bucket: this.bucket, action, status: statusOf(error) },
-    });
+    throw new FedlearnError(
+      'ARTIFACT_STORE_UNAVAILABLE',
+      `${this.where}: ${action} failed: ${name || String(error)}`,
+      {
+        cause: error,
+        details: { bucket: this.bucket, action, status: statusOf(error) },
+      },
+    );
   }
 
   private async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
@@ -127,9 +131,13 @@ export class S3ArtifactStore implements ArtifactStore {
       // A single-part PUT's ETag is the body's MD5 on AWS (SSE-S3), MinIO and s3rver.
       const etag = result.ETag?.replace(/"/g, '');
       if (etag && /^[0-9a-f]{32}$/.test(etag) && etag !== md5.toString('hex')) {
-        throw new FedlearnError('ARTIFACT_CHECKSUM_MISMATCH', `${this.where}: ${key} stored with a different MD5`, {
-          details: { key, expected: md5.toString('hex'), actual: etag },
-        });
+        throw new FedlearnError(
+          'ARTIFACT_CHECKSUM_MISMATCH',
+          `${this.where}: ${key} stored with a different MD5`,
+          {
+            details: { key, expected: md5.toString('hex'), actual: etag },
+          },
+        );
       }
     } catch (error) {
       if (error instanceof FedlearnError) throw error;
@@ -151,7 +159,11 @@ export class S3ArtifactStore implements ArtifactStore {
   async putFolder(key: string, files: ModelFiles): Promise<FolderManifest> {
     const manifest = buildManifest(files);
     for (const [path, bytes] of files) {
-      await this.put(this.keyOf(key, path), bytes, path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+      await this.put(
+        this.keyOf(key, path),
+        bytes,
+        path.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+      );
     }
     await this.options.beforeCommit?.(key);
     await this.put(this.keyOf(key, MANIFEST_FILE), encodeManifest(manifest), 'application/json');
@@ -172,7 +184,9 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async hasFolder(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key, MANIFEST_FILE) }));
+      await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key, MANIFEST_FILE) }),
+      );
       return true;
     } catch (error) {
       const name = errorName(error);

@@ -17,7 +17,9 @@ export async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (isMissing(error)) return undefined;
-    throw new FedlearnError('REGISTRY_UNAVAILABLE', `cannot read ${path}: ${String(error)}`, { cause: error });
+    throw new FedlearnError('REGISTRY_UNAVAILABLE', `cannot read ${path}: ${String(error)}`, {
+      cause: error,
+    });
   }
   let value: unknown;
   try {
@@ -26,7 +28,8 @@ export async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T
     throw new FedlearnError('REGISTRY_BAD_RESPONSE', `${path} is not JSON`, { cause });
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new FedlearnError('REGISTRY_BAD_RESPONSE', `${path} is malformed: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new FedlearnError('REGISTRY_BAD_RESPONSE', `${path} is malformed: ${parsed.error.message}`);
   return parsed.data;
 }
 

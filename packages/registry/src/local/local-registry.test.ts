@@ -21,11 +21,27 @@ function files(tag: string): ModelFiles {
 describe('LocalRegistry', () => {
   it('numbers versions 1, 2, 3 and reads them back', async () => {
     const registry = new LocalRegistry({ home, clock: new ManualClock(Date.UTC(2026, 0, 1)) });
-    const v1 = await registry.createVersion({ name: 'mnist', files: files('a'), metrics: { accuracy: 0.5 }, round: 1, jobId: 'j1' });
-    const v2 = await registry.createVersion({ name: 'mnist', files: files('b'), metrics: { accuracy: 0.7 }, round: 2, jobId: 'j1' });
+    const v1 = await registry.createVersion({
+      name: 'mnist',
+      files: files('a'),
+      metrics: { accuracy: 0.5 },
+      round: 1,
+      jobId: 'j1',
+    });
+    const v2 = await registry.createVersion({
+      name: 'mnist',
+      files: files('b'),
+      metrics: { accuracy: 0.7 },
+      round: 2,
+      jobId: 'j1',
+    });
     expect([v1.version, v2.version]).toEqual([1, 2]);
     expect(v1.createdAt).toBe('2026-01-01T00:00:00.000Z');
-    expect(v2.tags).toMatchObject({ 'metric.accuracy': '0.7', 'fedlearn.round': '2', 'fedlearn.job_id': 'j1' });
+    expect(v2.tags).toMatchObject({
+      'metric.accuracy': '0.7',
+      'fedlearn.round': '2',
+      'fedlearn.job_id': 'j1',
+    });
     const got = await registry.getFiles('mnist', 2);
     expect(new TextDecoder().decode(got.get('model.json'))).toBe('{"tag":"b"}');
     expect((await registry.listModels()).map((m) => [m.name, m.latestVersion])).toEqual([['mnist', 2]]);
@@ -79,8 +95,12 @@ describe('LocalRegistry', () => {
     for (const error of await Promise.all(cases.map((p) => p.catch((e) => e)))) {
       expect(isFedlearnError(error, 'INVALID_ARGUMENT')).toBe(true);
     }
-    expect(isFedlearnError(await registry.listVersions('nope').catch((e) => e), 'REGISTRY_NOT_FOUND')).toBe(true);
-    expect(isFedlearnError(await registry.getVersion('m', 9).catch((e) => e), 'REGISTRY_NOT_FOUND')).toBe(true);
+    expect(isFedlearnError(await registry.listVersions('nope').catch((e) => e), 'REGISTRY_NOT_FOUND')).toBe(
+      true,
+    );
+    expect(isFedlearnError(await registry.getVersion('m', 9).catch((e) => e), 'REGISTRY_NOT_FOUND')).toBe(
+      true,
+    );
     const move = await registry.setAlias('m', 'champion', 7, { actor: 'a', reason: 'r' }).catch((e) => e);
     expect(isFedlearnError(move, 'REGISTRY_NOT_FOUND')).toBe(true);
   });

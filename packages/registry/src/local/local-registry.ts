@@ -75,7 +75,9 @@ export class LocalRegistry implements Registry {
   private async requireModel(name: string): Promise<string> {
     const dir = this.modelDir(name);
     if (!(await readJson(join(dir, 'model.json'), modelSchema))) {
-      throw new FedlearnError('REGISTRY_NOT_FOUND', `registered model ${name} not found`, { details: { name } });
+      throw new FedlearnError('REGISTRY_NOT_FOUND', `registered model ${name} not found`, {
+        details: { name },
+      });
     }
     return dir;
   }
@@ -144,7 +146,10 @@ export class LocalRegistry implements Registry {
         .filter(([, v]) => v === record.version)
         .map(([a]) => a)
         .sort(),
-      source: record.source === '.' ? join(this.root, record.name, 'versions', String(record.version)) : record.source,
+      source:
+        record.source === '.'
+          ? join(this.root, record.name, 'versions', String(record.version))
+          : record.source,
       ...(record.runId ? { runId: record.runId } : {}),
       ...(record.round !== undefined ? { round: record.round } : {}),
       ...(record.jobId ? { jobId: record.jobId } : {}),
@@ -156,7 +161,9 @@ export class LocalRegistry implements Registry {
   private async record(dir: string, name: string, version: number): Promise<VersionRecord> {
     const record = await readJson(join(dir, 'versions', String(version), 'version.json'), versionSchema);
     if (!record) {
-      throw new FedlearnError('REGISTRY_NOT_FOUND', `model ${name} has no version ${version}`, { details: { name, version } });
+      throw new FedlearnError('REGISTRY_NOT_FOUND', `model ${name} has no version ${version}`, {
+        details: { name, version },
+      });
     }
     return record;
   }
@@ -164,7 +171,9 @@ export class LocalRegistry implements Registry {
   async listModels(): Promise<RegisteredModelInfo[]> {
     const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
     const out: RegisteredModelInfo[] = [];
-    for (const entry of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const entry of entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const dir = join(this.root, entry.name);
       const model = await readJson(join(dir, 'model.json'), modelSchema);
       if (!model) continue;
@@ -197,12 +206,19 @@ export class LocalRegistry implements Registry {
     const aliases = await this.aliases(dir);
     const version = aliases[alias];
     if (version === undefined) {
-      throw new FedlearnError('REGISTRY_NOT_FOUND', `model ${name} has no alias ${alias}`, { details: { name, alias } });
+      throw new FedlearnError('REGISTRY_NOT_FOUND', `model ${name} has no alias ${alias}`, {
+        details: { name, alias },
+      });
     }
     return this.toInfo(await this.record(dir, name, version), aliases);
   }
 
-  private async moveAlias(name: string, alias: string, version: number | null, audit: AliasAudit): Promise<AliasMove> {
+  private async moveAlias(
+    name: string,
+    alias: string,
+    version: number | null,
+    audit: AliasAudit,
+  ): Promise<AliasMove> {
     assertAlias(alias);
     const dir = await this.requireModel(name);
     return withDirLock(dir, async () => {
@@ -211,7 +227,15 @@ export class LocalRegistry implements Registry {
       const previous = aliases[alias] ?? null;
       if (version === null) delete aliases[alias];
       else aliases[alias] = version;
-      const move: AliasMove = { at: this.now(), model: name, alias, version, previous, actor: audit.actor, reason: audit.reason };
+      const move: AliasMove = {
+        at: this.now(),
+        model: name,
+        alias,
+        version,
+        previous,
+        actor: audit.actor,
+        reason: audit.reason,
+      };
       await writeJsonAtomic(join(dir, 'aliases.json'), aliases);
       await appendJsonLine(join(dir, 'audit.jsonl'), move);
       return move;
@@ -236,7 +260,10 @@ export class LocalRegistry implements Registry {
     const record = await this.record(dir, name, parseVersion(version));
     if (record.storeKey) {
       if (!this.store) {
-        throw new FedlearnError('INVALID_CONFIG', `${name}/${version} lives in ${record.source}; configure that artifact store`);
+        throw new FedlearnError(
+          'INVALID_CONFIG',
+          `${name}/${version} lives in ${record.source}; configure that artifact store`,
+        );
       }
       return this.store.getFolder(record.storeKey);
     }

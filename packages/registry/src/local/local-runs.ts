@@ -14,7 +14,12 @@ const runSchema = z.object({
   endTime: z.number().optional(),
   params: z.record(z.string(), z.string()),
 });
-const metricSchema = z.object({ key: z.string(), value: z.number(), timestamp: z.number(), step: z.number() });
+const metricSchema = z.object({
+  key: z.string(),
+  value: z.number(),
+  timestamp: z.number(),
+  step: z.number(),
+});
 
 /** Experiment runs of the embedded default: `<home>/runs/<runId>/run.json` and `metrics.jsonl`. */
 export class LocalRunLog {

@@ -50,7 +50,9 @@ export class MlflowHttp {
     try {
       url = new URL(options.trackingUri);
     } catch (cause) {
-      throw new FedlearnError('INVALID_CONFIG', `MLFLOW_TRACKING_URI is not a URL: ${options.trackingUri}`, { cause });
+      throw new FedlearnError('INVALID_CONFIG', `MLFLOW_TRACKING_URI is not a URL: ${options.trackingUri}`, {
+        cause,
+      });
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new FedlearnError('INVALID_CONFIG', `MLFLOW_TRACKING_URI must be http(s), got ${url.protocol}`);
@@ -70,7 +72,11 @@ export class MlflowHttp {
   }
 
   /** Calls `/api/2.0/mlflow/<endpoint>`; GET sends `query`, POST/DELETE send a JSON body. */
-  async call<T>(method: Exclude<Method, 'PUT'>, endpoint: string, payload: Record<string, unknown> = {}): Promise<T> {
+  async call<T>(
+    method: Exclude<Method, 'PUT'>,
+    endpoint: string,
+    payload: Record<string, unknown> = {},
+  ): Promise<T> {
     const path = `/api/2.0/mlflow/${endpoint}`;
     if (method === 'GET') {
       const query = new URLSearchParams();
@@ -83,17 +89,29 @@ export class MlflowHttp {
 
   /** Uploads raw bytes to the tracking server's artifact proxy. */
   async putArtifact(relativePath: string, body: Uint8Array): Promise<void> {
-    await this.json('PUT', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(relativePath)}`, body, 'mlflow-artifacts PUT');
+    await this.json(
+      'PUT',
+      `/api/2.0/mlflow-artifacts/artifacts/${encodePath(relativePath)}`,
+      body,
+      'mlflow-artifacts PUT',
+    );
   }
 
   /** Downloads a proxied artifact's bytes. */
   async getArtifact(relativePath: string): Promise<Uint8Array> {
-    const res = await this.send('GET', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(relativePath)}`, undefined, 'mlflow-artifacts GET');
+    const res = await this.send(
+      'GET',
+      `/api/2.0/mlflow-artifacts/artifacts/${encodePath(relativePath)}`,
+      undefined,
+      'mlflow-artifacts GET',
+    );
     return new Uint8Array(await res.body.arrayBuffer());
   }
 
   /** Lists a proxied artifact directory (`{ files: [{ path, is_dir, file_size }] }`, basenames). */
-  async listArtifacts(relativeDir: string): Promise<{ path: string; is_dir?: boolean; file_size?: number }[]> {
+  async listArtifacts(
+    relativeDir: string,
+  ): Promise<{ path: string; is_dir?: boolean; file_size?: number }[]> {
     const qs = new URLSearchParams({ path: relativeDir }).toString();
     const res = await this.json<{ files?: { path: string; is_dir?: boolean; file_size?: number }[] }>(
       'GET',
@@ -104,39 +122,61 @@ export class MlflowHttp {
     return res.files ?? [];
   }
 
-  private async json<T>(method: Method, path: string, body: string | Uint8Array | undefined, call: string): Promise<T> {
+  private async json<T>(
+    method: Method,
+    path: string,
+    body: string | Uint8Array | undefined,
+    call: string,
+  ): Promise<T> {
     const res = await this.send(method, path, body, call);
     const type = String(res.headers['content-type'] ?? '');
     const text = await res.body.text();
     if (!type.includes('json')) {
-      throw new FedlearnError('REGISTRY_BAD_RESPONSE', `MLflow ${call}: answered ${type || 'no content type'}, not JSON`, {
-        details: { call, status: res.statusCode },
-      });
+      throw new FedlearnError(
+        'REGISTRY_BAD_RESPONSE',
+        `MLflow ${call}: answered ${type || 'no content type'}, not JSON`,
+        {
+          details: { call, status: res.statusCode },
+        },
+      );
     }
     try {
       return (text ? JSON.parse(text) : {}) as T;
     } catch (cause) {
-      throw new FedlearnError('REGISTRY_BAD_RESPONSE', `MLflow ${call}: malformed JSON`, { cause, details: { call } });
+      throw new FedlearnError('REGISTRY_BAD_RESPONSE', `MLflow ${call}: malformed JSON`, {
+        cause,
+        details: { call },
+      });
     }
   }
 
   private async send(method: Method, path: string, body: string | Uint8Array | undefined, call: string) {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'fedlearn-registry' };
-    if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/json' : 'application/octet-stream';
+    if (body !== undefined)
+      headers['content-type'] = typeof body === 'string' ? 'application/json' : 'application/octet-stream';
     if (this.auth) headers['authorization'] = this.auth;
     for (let attempt = 0; ; attempt++) {
       let res: Awaited<ReturnType<Pool['request']>>;
       try {
-        res = await this.pool.request({ method, path: this.basePath + path, headers, ...(body !== undefined ? { body } : {}) });
+        res = await this.pool.request({
+          method,
+          path: this.basePath + path,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+        });
       } catch (cause) {
         if (attempt < this.maxRetries) {
           await this.delay(this.backoff(attempt));
           continue;
         }
-        throw new FedlearnError('REGISTRY_UNAVAILABLE', `MLflow ${call}: cannot reach ${this.origin}: ${String(cause)}`, {
-          cause,
-          details: { call, attempts: attempt + 1 },
-        });
+        throw new FedlearnError(
+          'REGISTRY_UNAVAILABLE',
+          `MLflow ${call}: cannot reach ${this.origin}: ${String(cause)}`,
+          {
+            cause,
+            details: { call, attempts: attempt + 1 },
+          },
+        );
       }
       if (res.statusCode < 400) return res;
       const text = await res.body.text();
@@ -175,9 +215,13 @@ export class MlflowHttp {
       );
     }
     if (RETRYABLE.has(status)) {
-      return new FedlearnError('REGISTRY_UNAVAILABLE', `MLflow ${call}: ${status} ${mlflowCode ?? ''} after ${attempts} attempts ${message}`.trim(), {
-        details,
-      });
+      return new FedlearnError(
+        'REGISTRY_UNAVAILABLE',
+        `MLflow ${call}: ${status} ${mlflowCode ?? ''} after ${attempts} attempts ${message}`.trim(),
+        {
+          details,
+        },
+      );
     }
     if (mlflowCode === undefined) {
       return new FedlearnError(
@@ -186,7 +230,9 @@ export class MlflowHttp {
         { details },
       );
     }
-    const code = MLFLOW_CODE_TO_FEDLEARN[mlflowCode] ?? (status === 401 || status === 403 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_BAD_RESPONSE');
+    const code =
+      MLFLOW_CODE_TO_FEDLEARN[mlflowCode] ??
+      (status === 401 || status === 403 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_BAD_RESPONSE');
     return new FedlearnError(code, `MLflow ${call}: ${status} ${mlflowCode}: ${message}`, { details });
   }
 

@@ -99,9 +99,13 @@ export class MlflowRegistry implements Registry {
 
   async createVersion(input: CreateVersionInput): Promise<ModelVersionInfo> {
     assertModelName(input.name);
-    if (!input.runId) throw new FedlearnError('INVALID_ARGUMENT', 'an MLflow model version needs the run that produced it');
+    if (!input.runId)
+      throw new FedlearnError('INVALID_ARGUMENT', 'an MLflow model version needs the run that produced it');
     const run = await this.tracking.getRun(input.runId);
-    const folder = input.round !== undefined ? `model-round-${input.round}-${randomUUID().slice(0, 8)}` : `model-${randomUUID()}`;
+    const folder =
+      input.round !== undefined
+        ? `model-round-${input.round}-${randomUUID().slice(0, 8)}`
+        : `model-${randomUUID()}`;
     const { store, key } = artifactStoreForUri(`${run.artifact_uri.replace(/\/+$/, '')}/${folder}`, {
       http: this.http,
       ...(this.s3 ? { s3: this.s3 } : {}),
@@ -120,23 +124,34 @@ export class MlflowRegistry implements Registry {
       run_id: input.runId,
       tags: recordToTags(tags),
     });
-    const created = expectShape(z.object({ model_version: modelVersionSchema }), res, 'model-versions/create');
+    const created = expectShape(
+      z.object({ model_version: modelVersionSchema }),
+      res,
+      'model-versions/create',
+    );
     return this.toInfo(created.model_version);
   }
 
   private async getRegisteredModel(name: string): Promise<MlflowRegisteredModel> {
     assertModelName(name);
     const res = await this.http.call('GET', 'registered-models/get', { name });
-    return expectShape(z.object({ registered_model: registeredModelSchema }), res, 'registered-models/get').registered_model;
+    return expectShape(z.object({ registered_model: registeredModelSchema }), res, 'registered-models/get')
+      .registered_model;
   }
 
   async listModels(): Promise<RegisteredModelInfo[]> {
     const out: RegisteredModelInfo[] = [];
     let token: string | undefined;
     do {
-      const res = await this.http.call('GET', 'registered-models/search', { max_results: 100, page_token: token });
+      const res = await this.http.call('GET', 'registered-models/search', {
+        max_results: 100,
+        page_token: token,
+      });
       const page = expectShape(
-        z.object({ registered_models: z.array(registeredModelSchema).optional().default([]), next_page_token: z.string().optional() }),
+        z.object({
+          registered_models: z.array(registeredModelSchema).optional().default([]),
+          next_page_token: z.string().optional(),
+        }),
         res,
         'registered-models/search',
       );
@@ -145,7 +160,9 @@ export class MlflowRegistry implements Registry {
           name: m.name,
           createdAt: iso(m.creation_timestamp),
           aliases: Object.fromEntries(m.aliases.map((a) => [a.alias, a.version])),
-          latestVersion: m.latest_versions.length ? Math.max(...m.latest_versions.map((v) => v.version)) : null,
+          latestVersion: m.latest_versions.length
+            ? Math.max(...m.latest_versions.map((v) => v.version))
+            : null,
         });
       }
       token = page.next_page_token || undefined;
@@ -164,7 +181,10 @@ export class MlflowRegistry implements Registry {
         page_token: token,
       });
       const page = expectShape(
-        z.object({ model_versions: z.array(modelVersionSchema).optional().default([]), next_page_token: z.string().optional() }),
+        z.object({
+          model_versions: z.array(modelVersionSchema).optional().default([]),
+          next_page_token: z.string().optional(),
+        }),
         res,
         'model-versions/search',
       );
@@ -176,8 +196,13 @@ export class MlflowRegistry implements Registry {
 
   async getVersion(name: string, version: number): Promise<ModelVersionInfo> {
     assertModelName(name);
-    const res = await this.http.call('GET', 'model-versions/get', { name, version: String(parseVersion(version)) });
-    return this.toInfo(expectShape(z.object({ model_version: modelVersionSchema }), res, 'model-versions/get').model_version);
+    const res = await this.http.call('GET', 'model-versions/get', {
+      name,
+      version: String(parseVersion(version)),
+    });
+    return this.toInfo(
+      expectShape(z.object({ model_version: modelVersionSchema }), res, 'model-versions/get').model_version,
+    );
   }
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersionInfo> {
@@ -185,11 +210,18 @@ export class MlflowRegistry implements Registry {
     assertAlias(alias);
     try {
       const res = await this.http.call('GET', 'registered-models/get-by-alias', { name, alias });
-      const parsed = expectShape(z.object({ model_version: modelVersionSchema }), res, 'registered-models/get-by-alias');
+      const parsed = expectShape(
+        z.object({ model_version: modelVersionSchema }),
+        res,
+        'registered-models/get-by-alias',
+      );
       return this.toInfo(parsed.model_version);
     } catch (error) {
       // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE, not 404.
-      if (isFedlearnError(error, 'INVALID_ARGUMENT') && error.details['mlflowErrorCode'] === 'INVALID_PARAMETER_VALUE') {
+      if (
+        isFedlearnError(error, 'INVALID_ARGUMENT') &&
+        error.details['mlflowErrorCode'] === 'INVALID_PARAMETER_VALUE'
+      ) {
         throw new FedlearnError('REGISTRY_NOT_FOUND', `model ${name} has no alias ${alias}`, {
           cause: error,
           details: { name, alias, call: 'registered-models/get-by-alias' },
@@ -210,7 +242,11 @@ export class MlflowRegistry implements Registry {
 
   private async record(move: AliasMove): Promise<AliasMove> {
     const key = `${TAGS.auditPrefix}${move.at.replace(/[:]/g, '-')}.${move.alias}.${randomUUID().slice(0, 8)}`;
-    await this.http.call('POST', 'registered-models/set-tag', { name: move.model, key, value: JSON.stringify(move) });
+    await this.http.call('POST', 'registered-models/set-tag', {
+      name: move.model,
+      key,
+      value: JSON.stringify(move),
+    });
     return move;
   }
 
@@ -221,7 +257,15 @@ export class MlflowRegistry implements Registry {
     const previous = await this.currentAlias(name, alias);
     await this.http.call('POST', 'registered-models/alias', { name, alias, version: String(v) });
     const at = new Date(this.clock.now()).toISOString();
-    return this.record({ at, model: name, alias, version: v, previous, actor: audit.actor, reason: audit.reason });
+    return this.record({
+      at,
+      model: name,
+      alias,
+      version: v,
+      previous,
+      actor: audit.actor,
+      reason: audit.reason,
+    });
   }
 
   async deleteAlias(name: string, alias: string, audit: AliasAudit): Promise<AliasMove> {
@@ -230,7 +274,15 @@ export class MlflowRegistry implements Registry {
     const previous = await this.currentAlias(name, alias);
     await this.http.call('DELETE', 'registered-models/alias', { name, alias });
     const at = new Date(this.clock.now()).toISOString();
-    return this.record({ at, model: name, alias, version: null, previous, actor: audit.actor, reason: audit.reason });
+    return this.record({
+      at,
+      model: name,
+      alias,
+      version: null,
+      previous,
+      actor: audit.actor,
+      reason: audit.reason,
+    });
   }
 
   async auditLog(name: string): Promise<AliasMove[]> {
@@ -250,7 +302,10 @@ export class MlflowRegistry implements Registry {
 
   async getFiles(name: string, version: number): Promise<ModelFiles> {
     const info = await this.getVersion(name, version);
-    const { store, key } = artifactStoreForUri(info.source, { http: this.http, ...(this.s3 ? { s3: this.s3 } : {}) });
+    const { store, key } = artifactStoreForUri(info.source, {
+      http: this.http,
+      ...(this.s3 ? { s3: this.s3 } : {}),
+    });
     return store.getFolder(key);
   }
 

@@ -1,7 +1,7 @@
 import { FedlearnError, isFedlearnError } from '@fedlearn/core';
 import type { ArtifactStore } from '../artifact-store/artifact-store.js';
 import { LocalArtifactStore } from '../artifact-store/local-store.js';
-import { parseS3Uri, type S3Connection, S3ArtifactStore } from '../artifact-store/s3-store.js';
+import { parseS3Uri, S3ArtifactStore, type S3Connection } from '../artifact-store/s3-store.js';
 import {
   assertRelativePath,
   buildManifest,
@@ -16,7 +16,10 @@ import type { MlflowHttp } from './http.js';
 
 function asArtifactError(error: unknown): unknown {
   if (isFedlearnError(error, 'REGISTRY_UNAVAILABLE') || isFedlearnError(error, 'REGISTRY_BAD_RESPONSE')) {
-    return new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', error.message, { cause: error, details: error.details });
+    return new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', error.message, {
+      cause: error,
+      details: error.details,
+    });
   }
   return error;
 }
@@ -64,7 +67,8 @@ export class MlflowProxyArtifactStore implements ArtifactStore {
 
   async getFolder(key: string): Promise<ModelFiles> {
     const where = this.uri(key);
-    if (!(await this.hasFolder(key))) throw new FedlearnError('ARTIFACT_NOT_FOUND', `${where}: no complete model folder`);
+    if (!(await this.hasFolder(key)))
+      throw new FedlearnError('ARTIFACT_NOT_FOUND', `${where}: no complete model folder`);
     try {
       const manifest = parseManifest(await this.http.getArtifact(this.path(key, MANIFEST_FILE)), where);
       const files: ModelFiles = new Map();
@@ -102,10 +106,16 @@ export function artifactStoreForUri(
     const path = new URL(uri).pathname;
     return splitLast(path.replace(/^\/+/, ''), (root) => new LocalArtifactStore(`/${root}`));
   }
-  throw new FedlearnError('INVALID_CONFIG', `unsupported artifact location ${uri} (use mlflow-artifacts:, s3:// or file://)`);
+  throw new FedlearnError(
+    'INVALID_CONFIG',
+    `unsupported artifact location ${uri} (use mlflow-artifacts:, s3:// or file://)`,
+  );
 }
 
-function splitLast(path: string, make: (root: string) => ArtifactStore): { store: ArtifactStore; key: string } {
+function splitLast(
+  path: string,
+  make: (root: string) => ArtifactStore,
+): { store: ArtifactStore; key: string } {
   const clean = path.replace(/\/+$/, '');
   const slash = clean.lastIndexOf('/');
   if (slash <= 0) return { store: make(''), key: clean };

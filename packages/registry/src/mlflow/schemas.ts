@@ -5,7 +5,11 @@ const tag = z.object({ key: z.string(), value: z.string().optional().default('')
 const int = z.union([z.number(), z.string()]).transform((v) => Number(v));
 
 export const experimentSchema = z.object({
-  experiment: z.object({ experiment_id: z.string(), name: z.string(), artifact_location: z.string().optional() }),
+  experiment: z.object({
+    experiment_id: z.string(),
+    name: z.string(),
+    artifact_location: z.string().optional(),
+  }),
 });
 
 export const runInfoSchema = z.object({
@@ -32,7 +36,10 @@ export const registeredModelSchema = z.object({
   name: z.string(),
   creation_timestamp: int.optional(),
   latest_versions: z.array(modelVersionSchema).optional().default([]),
-  aliases: z.array(z.object({ alias: z.string(), version: int })).optional().default([]),
+  aliases: z
+    .array(z.object({ alias: z.string(), version: int }))
+    .optional()
+    .default([]),
   tags: z.array(tag).optional().default([]),
 });
 export type MlflowRegisteredModel = z.infer<typeof registeredModelSchema>;
@@ -41,9 +48,13 @@ export type MlflowRegisteredModel = z.infer<typeof registeredModelSchema>;
 export function expectShape<T extends z.ZodType>(schema: T, value: unknown, call: string): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new FedlearnError('REGISTRY_BAD_RESPONSE', `MLflow ${call}: unexpected response: ${parsed.error.issues[0]?.message}`, {
-      details: { call },
-    });
+    throw new FedlearnError(
+      'REGISTRY_BAD_RESPONSE',
+      `MLflow ${call}: unexpected response: ${parsed.error.issues[0]?.message}`,
+      {
+        details: { call },
+      },
+    );
   }
   return parsed.data;
 }

@@ -1,6 +1,6 @@
 import { isFedlearnError } from '@fedlearn/core';
 import type { MlflowHttp } from './http.js';
-import { experimentSchema, expectShape, recordToTags, runSchema } from './schemas.js';
+import { expectShape, experimentSchema, recordToTags, runSchema } from './schemas.js';
 
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
@@ -21,7 +21,9 @@ export class MlflowTracking {
       if (!isFedlearnError(error, 'REGISTRY_NOT_FOUND')) throw error;
     }
     try {
-      const created = await this.http.call<{ experiment_id?: string }>('POST', 'experiments/create', { name });
+      const created = await this.http.call<{ experiment_id?: string }>('POST', 'experiments/create', {
+        name,
+      });
       if (typeof created.experiment_id === 'string') return created.experiment_id;
     } catch (error) {
       if (!isFedlearnError(error, 'REGISTRY_CONFLICT')) throw error;
@@ -41,13 +43,17 @@ export class MlflowTracking {
   }
 
   async getRun(runId: string) {
-    return expectShape(runSchema, await this.http.call('GET', 'runs/get', { run_id: runId }), 'runs/get').run.info;
+    return expectShape(runSchema, await this.http.call('GET', 'runs/get', { run_id: runId }), 'runs/get').run
+      .info;
   }
 
   /** Logs params and metrics (`step` = round), split to respect MLflow's batch limits. */
   async logBatch(
     runId: string,
-    batch: { metrics?: { key: string; value: number; timestamp: number; step: number }[]; params?: Record<string, string> },
+    batch: {
+      metrics?: { key: string; value: number; timestamp: number; step: number }[];
+      params?: Record<string, string>;
+    },
   ): Promise<void> {
     const metrics = batch.metrics ?? [];
     const params = recordToTags(batch.params ?? {});

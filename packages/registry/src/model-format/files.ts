@@ -11,7 +11,13 @@ export const MANIFEST_FILE = 'fedlearn-manifest.json';
 const manifestSchema = z.object({
   format: z.literal('fedlearn-folder'),
   formatVersion: z.literal(1),
-  files: z.array(z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().min(0) })),
+  files: z.array(
+    z.object({
+      path: z.string().min(1),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      size: z.number().int().min(0),
+    }),
+  ),
 });
 
 /** Lists each file's sha256 and size; stores verify reads against it. */
@@ -26,7 +32,9 @@ const SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._/-]+$/;
 /** Rejects paths that could escape the folder or clash with the manifest. */
 export function assertRelativePath(path: string): void {
   if (!SAFE_PATH.test(path) || path === MANIFEST_FILE || path.includes('//')) {
-    throw new FedlearnError('INVALID_ARGUMENT', `unsafe artifact path ${JSON.stringify(path)}`, { details: { path } });
+    throw new FedlearnError('INVALID_ARGUMENT', `unsafe artifact path ${JSON.stringify(path)}`, {
+      details: { path },
+    });
   }
 }
 
@@ -55,7 +63,10 @@ export function parseManifest(bytes: Uint8Array, where: string): FolderManifest 
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    throw new FedlearnError('ARTIFACT_CHECKSUM_MISMATCH', `${where}: malformed manifest: ${parsed.error.message}`);
+    throw new FedlearnError(
+      'ARTIFACT_CHECKSUM_MISMATCH',
+      `${where}: malformed manifest: ${parsed.error.message}`,
+    );
   }
   for (const entry of parsed.data.files) assertRelativePath(entry.path);
   return parsed.data;
@@ -67,9 +78,13 @@ export function verifyFile(manifest: FolderManifest, path: string, bytes: Uint8A
   if (!entry) throw new FedlearnError('ARTIFACT_NOT_FOUND', `${where}: ${path} is not in the manifest`);
   const actual = sha256Hex(bytes);
   if (entry.size !== bytes.length || entry.sha256 !== actual) {
-    throw new FedlearnError('ARTIFACT_CHECKSUM_MISMATCH', `${where}: ${path} does not match its recorded sha256`, {
-      details: { path, expected: entry.sha256, actual, expectedSize: entry.size, actualSize: bytes.length },
-    });
+    throw new FedlearnError(
+      'ARTIFACT_CHECKSUM_MISMATCH',
+      `${where}: ${path} does not match its recorded sha256`,
+      {
+        details: { path, expected: entry.sha256, actual, expectedSize: entry.size, actualSize: bytes.length },
+      },
+    );
   }
 }
 

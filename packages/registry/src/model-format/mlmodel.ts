@@ -67,7 +67,13 @@ export interface MLmodel {
   modelUuid: string;
   createdAt: string;
   runId?: string;
-  tfjs: { format: 'layers-model'; tfjsVersion: string; modelFile: string; weightsFiles: string[]; preprocessing: string };
+  tfjs: {
+    format: 'layers-model';
+    tfjsVersion: string;
+    modelFile: string;
+    weightsFiles: string[];
+    preprocessing: string;
+  };
   signature: ModelSignature;
   fedlearn: {
     modelName: string;
@@ -141,7 +147,11 @@ export function formatMLmodel(model: MLmodel): string {
 }
 
 function invalid(message: string, cause?: unknown): FedlearnError {
-  return new FedlearnError('MODEL_FORMAT_INVALID', `MLmodel: ${message}`, cause === undefined ? {} : { cause });
+  return new FedlearnError(
+    'MODEL_FORMAT_INVALID',
+    `MLmodel: ${message}`,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /** Parses and validates an `MLmodel` file; anything malformed is MODEL_FORMAT_INVALID. */
@@ -153,7 +163,8 @@ export function parseMLmodel(text: string): MLmodel {
     throw invalid('not YAML', cause);
   }
   const result = mlmodelSchema.safeParse(doc);
-  if (!result.success) throw invalid(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!result.success)
+    throw invalid(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const m = result.data;
   const signature = { inputs: parseTensors(m.signature.inputs), outputs: parseTensors(m.signature.outputs) };
   const f = m.metadata.fedlearn;
@@ -198,14 +209,21 @@ function parseTensors(json: string): TensorSignature[] {
   }
   const result = mlflowTensorSchema.safeParse(value);
   if (!result.success) throw invalid(`signature: ${result.error.issues[0]?.message ?? 'invalid'}`);
-  return result.data.map((t) => ({ name: t.name, dtype: t['tensor-spec'].dtype, shape: t['tensor-spec'].shape }));
+  return result.data.map((t) => ({
+    name: t.name,
+    dtype: t['tensor-spec'].dtype,
+    shape: t['tensor-spec'].shape,
+  }));
 }
 
 /** Validates lineage fingerprints at the edge (hash and size only). */
 export function validateFingerprints(value: unknown): PartitionFingerprint[] {
   const result = z.array(fingerprintSchema).safeParse(value);
   if (!result.success) {
-    throw new FedlearnError('INVALID_ARGUMENT', `data partition fingerprints: ${result.error.issues[0]?.message}`);
+    throw new FedlearnError(
+      'INVALID_ARGUMENT',
+      `data partition fingerprints: ${result.error.issues[0]?.message}`,
+    );
   }
   return result.data;
 }
@@ -213,6 +231,7 @@ export function validateFingerprints(value: unknown): PartitionFingerprint[] {
 export function validatePrivacy(value: unknown): PrivacySummary | null {
   if (value === undefined || value === null) return null;
   const result = privacySchema.safeParse(value);
-  if (!result.success) throw new FedlearnError('INVALID_ARGUMENT', `privacy: ${result.error.issues[0]?.message}`);
+  if (!result.success)
+    throw new FedlearnError('INVALID_ARGUMENT', `privacy: ${result.error.issues[0]?.message}`);
   return result.data;
 }

@@ -13,7 +13,11 @@ function shape(dims: number[]): string {
  * Writes the model card (`README.md`): what the model is, how it was trained, metrics per round
  * and its limits. Deterministic for the same input, so it can be checked in tests.
  */
-export function renderModelCard(model: MLmodel, history: readonly RoundMetrics[], limits: readonly string[]): string {
+export function renderModelCard(
+  model: MLmodel,
+  history: readonly RoundMetrics[],
+  limits: readonly string[],
+): string {
   const f = model.fedlearn;
   const metricNames = [...new Set(history.flatMap((r) => Object.keys(r.metrics)))].sort();
   const lines: string[] = [
@@ -52,7 +56,8 @@ export function renderModelCard(model: MLmodel, history: readonly RoundMetrics[]
     lines.push('No round metrics were logged.');
   } else {
     lines.push(`| round | ${metricNames.join(' | ')} |`, `|---|${metricNames.map(() => '---').join('|')}|`);
-    for (const r of history) lines.push(`| ${r.round} | ${metricNames.map((m) => cell(r.metrics[m] ?? '')).join(' | ')} |`);
+    for (const r of history)
+      lines.push(`| ${r.round} | ${metricNames.map((m) => cell(r.metrics[m] ?? '')).join(' | ')} |`);
   }
   lines.push('', '## Limits', '');
   const allLimits = [

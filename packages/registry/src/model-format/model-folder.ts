@@ -3,8 +3,8 @@ import type { JobInfo, RoundMetrics, VersionMetadata } from '../types.js';
 import { fromUtf8, type ModelFiles, utf8 } from './files.js';
 import {
   formatMLmodel,
-  type MLmodel,
   MLMODEL_FILE,
+  type MLmodel,
   MODEL_CARD_FILE,
   MODEL_JSON_FILE,
   parseMLmodel,
@@ -51,10 +51,14 @@ function checkWeights(artifacts: LayersModelArtifacts): void {
 export function packModelFolder(input: PackInput): { files: ModelFiles; mlmodel: MLmodel } {
   const { artifacts, job, metadata } = input;
   if (!Number.isInteger(metadata.round) || metadata.round < 0) {
-    throw new FedlearnError('INVALID_ARGUMENT', `round must be a non-negative integer, got ${metadata.round}`);
+    throw new FedlearnError(
+      'INVALID_ARGUMENT',
+      `round must be a non-negative integer, got ${metadata.round}`,
+    );
   }
   for (const [k, v] of Object.entries(metadata.metrics)) {
-    if (!Number.isFinite(v)) throw new FedlearnError('INVALID_ARGUMENT', `metric ${k} is not a finite number`);
+    if (!Number.isFinite(v))
+      throw new FedlearnError('INVALID_ARGUMENT', `metric ${k} is not a finite number`);
   }
   checkWeights(artifacts);
   const fingerprints = validateFingerprints(metadata.dataPartitions ?? []);
@@ -98,7 +102,8 @@ export function packModelFolder(input: PackInput): { files: ModelFiles; mlmodel:
 
 function required(files: ModelFiles, path: string): Uint8Array {
   const bytes = files.get(path);
-  if (!bytes) throw new FedlearnError('MODEL_FORMAT_INVALID', `model folder has no ${path}`, { details: { path } });
+  if (!bytes)
+    throw new FedlearnError('MODEL_FORMAT_INVALID', `model folder has no ${path}`, { details: { path } });
   return bytes;
 }
 
@@ -119,7 +124,9 @@ export function unpackModelFolder(files: ModelFiles): { artifacts: LayersModelAr
   }
   const groups = manifest as { paths?: unknown; weights?: unknown }[];
   const weightSpecs = groups.flatMap((g) => (Array.isArray(g.weights) ? g.weights : []));
-  const shards = groups.flatMap((g) => (Array.isArray(g.paths) ? g.paths : [])).map((p) => required(files, String(p)));
+  const shards = groups
+    .flatMap((g) => (Array.isArray(g.paths) ? g.paths : []))
+    .map((p) => required(files, String(p)));
   const weightData = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
   let offset = 0;
   for (const shard of shards) {

@@ -29,7 +29,9 @@ export function signatureFromTopology(topology: Json): ModelSignature {
   const firstConfig = isObject(first?.['config']) ? first['config'] : {};
   const lastConfig = isObject(last?.['config']) ? last['config'] : {};
   const batchInputShape = firstConfig['batch_input_shape'] ?? firstConfig['batchInputShape'];
-  const inputShape = Array.isArray(batchInputShape) ? batchInputShape.map((d) => (typeof d === 'number' ? d : -1)) : [-1];
+  const inputShape = Array.isArray(batchInputShape)
+    ? batchInputShape.map((d) => (typeof d === 'number' ? d : -1))
+    : [-1];
   const units = lastConfig['units'];
   const inputName = typeof firstConfig['name'] === 'string' ? `${firstConfig['name']}_input` : 'input';
   const outputName = typeof lastConfig['name'] === 'string' ? lastConfig['name'] : 'output';

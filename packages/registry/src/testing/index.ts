@@ -1,2 +1,7 @@
-export { type MlflowStandIn, type StandInFault, type StandInOptions, startMlflowStandIn } from './mlflow-standin.js';
+export {
+  type MlflowStandIn,
+  type StandInFault,
+  type StandInOptions,
+  startMlflowStandIn,
+} from './mlflow-standin.js';
 export { MlflowApiError, StandInState } from './mlflow-standin-state.js';

@@ -29,7 +29,9 @@ function message(request: FastifyRequest): Body {
 function required(body: Body, key: string): string {
   const value = body[key];
   if (value === undefined || value === null || value === '') {
-    throw invalid(`Missing value for required parameter '${key}'. See the API docs for more information about request parameters.`);
+    throw invalid(
+      `Missing value for required parameter '${key}'. See the API docs for more information about request parameters.`,
+    );
   }
   if (typeof value !== 'string') {
     throw invalid(`Invalid value ${JSON.stringify(value)} for parameter '${key}' supplied.`);
@@ -39,53 +41,79 @@ function required(body: Body, key: string): string {
 
 function tags(value: unknown): Tag[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalid(`Invalid value ${JSON.stringify(value)} for parameter 'tags' supplied.`);
+  if (!Array.isArray(value))
+    throw invalid(`Invalid value ${JSON.stringify(value)} for parameter 'tags' supplied.`);
   return value.map((t) => ({ key: String((t as Tag).key), value: String((t as Tag).value ?? '') }));
 }
 
 function metrics(value: unknown): Metric[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalid(`Invalid value ${JSON.stringify(value)} for parameter 'metrics' supplied.`);
+  if (!Array.isArray(value))
+    throw invalid(`Invalid value ${JSON.stringify(value)} for parameter 'metrics' supplied.`);
   return value.map((m: Body) => {
     if (typeof m['key'] !== 'string' || typeof m['value'] !== 'number' || m['timestamp'] === undefined) {
       throw invalid(`Invalid metric ${JSON.stringify(m)}: key, value and timestamp are required.`);
     }
-    return { key: m['key'], value: m['value'], timestamp: Number(m['timestamp']), step: Number(m['step'] ?? 0) };
+    return {
+      key: m['key'],
+      value: m['value'],
+      timestamp: Number(m['timestamp']),
+      step: Number(m['step'] ?? 0),
+    };
   });
 }
 
 function page<T>(items: T[], body: Body): { items: T[]; next?: string } {
   const max = Number(body['max_results'] ?? 100);
-  const offset = body['page_token'] ? Number(Buffer.from(String(body['page_token']), 'base64').toString()) : 0;
+  const offset = body['page_token']
+    ? Number(Buffer.from(String(body['page_token']), 'base64').toString())
+    : 0;
   const slice = items.slice(offset, offset + max);
   const next = offset + max < items.length ? Buffer.from(String(offset + max)).toString('base64') : undefined;
   return { items: slice, ...(next ? { next } : {}) };
 }
 
 /** Registers MLflow's tracking, registry and artifact-proxy routes the stand-in reproduces. */
-export function registerStandInRoutes(app: FastifyInstance, state: StandInState, options: { proxyArtifacts: boolean }): void {
+export function registerStandInRoutes(
+  app: FastifyInstance,
+  state: StandInState,
+  options: { proxyArtifacts: boolean },
+): void {
   const json = (reply: FastifyReply, value: unknown) => reply.type('application/json').send(value);
   const route = (method: 'GET' | 'POST' | 'DELETE', endpoint: string, handler: (body: Body) => unknown) =>
-    app.route({ method, url: `${API}/${endpoint}`, handler: async (request, reply) => json(reply, handler(message(request))) });
+    app.route({
+      method,
+      url: `${API}/${endpoint}`,
+      handler: async (request, reply) => json(reply, handler(message(request))),
+    });
 
   app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
   app.get('/version', async (_req, reply) => reply.type('text/plain').send('stand-in'));
 
-  route('GET', 'experiments/get-by-name', (b) => ({ experiment: state.experimentByName(required(b, 'experiment_name')) }));
+  route('GET', 'experiments/get-by-name', (b) => ({
+    experiment: state.experimentByName(required(b, 'experiment_name')),
+  }));
   route('GET', 'experiments/get', (b) => ({ experiment: state.experiment(required(b, 'experiment_id')) }));
   route('POST', 'experiments/create', (b) => ({
     experiment_id: state.createExperiment(required(b, 'name'), b['artifact_location'] as string | undefined),
   }));
 
   route('POST', 'runs/create', (b) => {
-    const run = state.createRun(String(b['experiment_id'] ?? '0'), String(b['run_name'] ?? ''), Number(b['start_time'] ?? 0), tags(b['tags']));
+    const run = state.createRun(
+      String(b['experiment_id'] ?? '0'),
+      String(b['run_name'] ?? ''),
+      Number(b['start_time'] ?? 0),
+      tags(b['tags']),
+    );
     return { run: { info: run.info, data: { tags: run.tags } } };
   });
   route('GET', 'runs/get', (b) => {
     const run = state.run(required(b, 'run_id'));
     const latest = new Map<string, Metric>();
     for (const m of run.metrics) if ((latest.get(m.key)?.step ?? -Infinity) <= m.step) latest.set(m.key, m);
-    return { run: { info: run.info, data: { metrics: [...latest.values()], params: run.params, tags: run.tags } } };
+    return {
+      run: { info: run.info, data: { metrics: [...latest.values()], params: run.params, tags: run.tags } },
+    };
   });
   route('POST', 'runs/update', (b) => {
     const run = state.run(required(b, 'run_id'));
@@ -104,13 +132,20 @@ export function registerStandInRoutes(app: FastifyInstance, state: StandInState,
   });
 
   route('POST', 'registered-models/create', (b) => ({
-    registered_model: state.renderModel(state.createRegisteredModel(required(b, 'name'), tags(b['tags']), String(b['description'] ?? ''))),
+    registered_model: state.renderModel(
+      state.createRegisteredModel(required(b, 'name'), tags(b['tags']), String(b['description'] ?? '')),
+    ),
   }));
-  route('GET', 'registered-models/get', (b) => ({ registered_model: state.renderModel(state.registeredModel(required(b, 'name'))) }));
+  route('GET', 'registered-models/get', (b) => ({
+    registered_model: state.renderModel(state.registeredModel(required(b, 'name'))),
+  }));
   route('GET', 'registered-models/search', (b) => {
     const all = [...state.registeredModels.values()].sort((x, y) => (x.name < y.name ? -1 : 1));
     const { items, next } = page(all, b);
-    return { ...(items.length ? { registered_models: items.map((m) => state.renderModel(m)) } : {}), ...(next ? { next_page_token: next } : {}) };
+    return {
+      ...(items.length ? { registered_models: items.map((m) => state.renderModel(m)) } : {}),
+      ...(next ? { next_page_token: next } : {}),
+    };
   });
   route('POST', 'registered-models/set-tag', (b) => {
     state.registeredModel(required(b, 'name')).tags.set(required(b, 'key'), String(b['value'] ?? ''));
@@ -130,7 +165,13 @@ export function registerStandInRoutes(app: FastifyInstance, state: StandInState,
 
   route('POST', 'model-versions/create', (b) => ({
     model_version: state.renderVersion(
-      state.createModelVersion(required(b, 'name'), required(b, 'source'), String(b['run_id'] ?? ''), tags(b['tags']), String(b['description'] ?? '')),
+      state.createModelVersion(
+        required(b, 'name'),
+        required(b, 'source'),
+        String(b['run_id'] ?? ''),
+        tags(b['tags']),
+        String(b['description'] ?? ''),
+      ),
     ),
   }));
   route('GET', 'model-versions/get', (b) => ({
@@ -139,14 +180,23 @@ export function registerStandInRoutes(app: FastifyInstance, state: StandInState,
   route('GET', 'model-versions/search', (b) => {
     const filter = String(b['filter'] ?? '');
     const match = /^name\s*=\s*'([^']*)'$/.exec(filter.trim());
-    if (filter && !match) throw invalid(`Invalid filter '${filter}'. The stand-in supports name='<model>' only.`);
-    const all = [...state.registeredModels.values()].filter((m) => !match || m.name === match[1]).flatMap((m) => m.versions);
+    if (filter && !match)
+      throw invalid(`Invalid filter '${filter}'. The stand-in supports name='<model>' only.`);
+    const all = [...state.registeredModels.values()]
+      .filter((m) => !match || m.name === match[1])
+      .flatMap((m) => m.versions);
     const { items, next } = page(all, { ...b, max_results: b['max_results'] ?? 10000 });
-    return { ...(items.length ? { model_versions: items.map((v) => state.renderVersion(v)) } : {}), ...(next ? { next_page_token: next } : {}) };
+    return {
+      ...(items.length ? { model_versions: items.map((v) => state.renderVersion(v)) } : {}),
+      ...(next ? { next_page_token: next } : {}),
+    };
   });
   route('POST', 'model-versions/set-tag', (b) => {
     const v = state.modelVersion(required(b, 'name'), required(b, 'version'));
-    v.tags = [...v.tags.filter((t) => t.key !== b['key']), { key: required(b, 'key'), value: String(b['value'] ?? '') }];
+    v.tags = [
+      ...v.tags.filter((t) => t.key !== b['key']),
+      { key: required(b, 'key'), value: String(b['value'] ?? '') },
+    ];
     return {};
   });
 
@@ -154,7 +204,9 @@ export function registerStandInRoutes(app: FastifyInstance, state: StandInState,
     reply
       .code(503)
       .type('text/plain')
-      .send('Endpoint: /api/2.0/mlflow-artifacts/artifacts disabled due to the mlflow server running with `--no-serve-artifacts`.');
+      .send(
+        'Endpoint: /api/2.0/mlflow-artifacts/artifacts disabled due to the mlflow server running with `--no-serve-artifacts`.',
+      );
 
   app.get(ARTIFACTS, async (request, reply) => {
     if (!options.proxyArtifacts) return disabled(reply);
@@ -164,7 +216,10 @@ export function registerStandInRoutes(app: FastifyInstance, state: StandInState,
     for (const [path, bytes] of state.artifacts) {
       if (!path.startsWith(prefix)) continue;
       const [head, ...rest] = path.slice(prefix.length).split('/');
-      children.set(head!, rest.length ? { path: head!, is_dir: true } : { path: head!, is_dir: false, file_size: bytes.length });
+      children.set(
+        head!,
+        rest.length ? { path: head!, is_dir: true } : { path: head!, is_dir: false, file_size: bytes.length },
+      );
     }
     return json(reply, children.size ? { files: [...children.values()] } : {});
   });

@@ -153,8 +153,12 @@ export class StandInState {
 
   logBatch(runId: string, metrics: Metric[], params: Tag[], tags: Tag[]): void {
     const run = this.run(runId);
-    if (metrics.length > 1000) throw invalid(`A batch logging request can contain at most 1000 metrics. Got ${metrics.length} metrics.`);
-    if (params.length > 100) throw invalid(`A batch logging request can contain at most 100 params. Got ${params.length} params.`);
+    if (metrics.length > 1000)
+      throw invalid(
+        `A batch logging request can contain at most 1000 metrics. Got ${metrics.length} metrics.`,
+      );
+    if (params.length > 100)
+      throw invalid(`A batch logging request can contain at most 100 params. Got ${params.length} params.`);
     for (const p of params) {
       const old = run.params.find((q) => q.key === p.key);
       if (old && old.value !== p.value) {
@@ -193,7 +197,13 @@ export class StandInState {
     return model;
   }
 
-  createModelVersion(name: string, source: string, runId: string, tags: Tag[], description: string): ModelVersion {
+  createModelVersion(
+    name: string,
+    source: string,
+    runId: string,
+    tags: Tag[],
+    description: string,
+  ): ModelVersion {
     const model = this.registeredModel(name);
     if (source.split('/').includes('..')) throw invalid(`Invalid model version source: '${source}'.`);
     const t = this.now();

@@ -10,28 +10,46 @@ afterAll(async () => {
   await mlflow.close();
 });
 
-async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, contentType?: string) {
+async function call(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+  contentType?: string,
+) {
   const headers: Record<string, string> = {};
   if (contentType) headers['content-type'] = contentType;
   const res = await request(`${mlflow.url}${path}`, {
     method,
     headers,
-    ...(body === undefined ? {} : { body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) }),
   });
   const text = await res.body.text();
-  return { status: res.statusCode, type: String(res.headers['content-type']), text, json: () => JSON.parse(text) };
+  return {
+    status: res.statusCode,
+    type: String(res.headers['content-type']),
+    text,
+    json: () => JSON.parse(text),
+  };
 }
 
-const post = (endpoint: string, body: unknown) => call('POST', `/api/2.0/mlflow/${endpoint}`, body, 'application/json');
+const post = (endpoint: string, body: unknown) =>
+  call('POST', `/api/2.0/mlflow/${endpoint}`, body, 'application/json');
 
 describe('MLflow REST stand-in (reproduces the tracking server behaviours the client must handle)', () => {
   it('answers a duplicate create with 400 RESOURCE_ALREADY_EXISTS', async () => {
     expect((await post('registered-models/create', { name: 'dup' })).status).toBe(200);
     const again = await post('registered-models/create', { name: 'dup' });
     expect(again.status).toBe(400);
-    expect(again.json()).toEqual({ error_code: 'RESOURCE_ALREADY_EXISTS', message: 'Registered Model (name=dup) already exists.' });
+    expect(again.json()).toEqual({
+      error_code: 'RESOURCE_ALREADY_EXISTS',
+      message: 'Registered Model (name=dup) already exists.',
+    });
     expect((await post('experiments/create', { name: 'e' })).status).toBe(200);
-    expect((await post('experiments/create', { name: 'e' })).json().error_code).toBe('RESOURCE_ALREADY_EXISTS');
+    expect((await post('experiments/create', { name: 'e' })).json().error_code).toBe(
+      'RESOURCE_ALREADY_EXISTS',
+    );
   });
 
   it('answers unknown experiments, runs and models with 404 RESOURCE_DOES_NOT_EXIST', async () => {
@@ -48,16 +66,27 @@ describe('MLflow REST stand-in (reproduces the tracking server behaviours the cl
 
   it('answers a missing alias with 400 INVALID_PARAMETER_VALUE, not 404', async () => {
     await post('registered-models/create', { name: 'aliased' });
-    const res = await call('GET', '/api/2.0/mlflow/registered-models/get-by-alias?name=aliased&alias=champion');
+    const res = await call(
+      'GET',
+      '/api/2.0/mlflow/registered-models/get-by-alias?name=aliased&alias=champion',
+    );
     expect(res.status).toBe(400);
-    expect(res.json()).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: 'Registered model alias champion not found.' });
+    expect(res.json()).toEqual({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: 'Registered model alias champion not found.',
+    });
   });
 
   it('refuses a POST without Content-Type: application/json', async () => {
     const missing = await call('POST', '/api/2.0/mlflow/experiments/create', JSON.stringify({ name: 'x' }));
     expect(missing.status).toBe(400);
     expect(missing.json().message).toContain('Content-Type header is missing');
-    const wrong = await call('POST', '/api/2.0/mlflow/experiments/create', JSON.stringify({ name: 'x' }), 'text/plain');
+    const wrong = await call(
+      'POST',
+      '/api/2.0/mlflow/experiments/create',
+      JSON.stringify({ name: 'x' }),
+      'text/plain',
+    );
     expect(wrong.json()).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
   });
 

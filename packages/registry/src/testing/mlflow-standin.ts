@@ -46,7 +46,12 @@ function hostAllowed(host: string | undefined, allowed: string[]): boolean {
   if (!host) return false;
   return allowed.some((pattern) =>
     pattern.includes('*')
-      ? new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(host)
+      ? new RegExp(
+          `^${pattern
+            .split('*')
+            .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        ).test(host)
       : host === pattern,
   );
 }
@@ -67,7 +72,10 @@ function hostAllowed(host: string | undefined, allowed: string[]): boolean {
  */
 export async function startMlflowStandIn(options: StandInOptions = {}): Promise<MlflowStandIn> {
   const proxy = options.proxyArtifacts ?? true;
-  const state = new StandInState(proxy ? 'mlflow-artifacts:' : (options.artifactRoot ?? 's3://mlflow'), options.now ?? Date.now);
+  const state = new StandInState(
+    proxy ? 'mlflow-artifacts:' : (options.artifactRoot ?? 's3://mlflow'),
+    options.now ?? Date.now,
+  );
   const faults: (StandInFault & { times: number })[] = [];
   const requests: MlflowStandIn['requests'] = [];
   const app = Fastify({ logger: false, bodyLimit: 512 * 1024 * 1024 });
@@ -80,28 +88,50 @@ export async function startMlflowStandIn(options: StandInOptions = {}): Promise<
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0]!;
-    requests.push({ method: request.method, path, contentType: request.headers['content-type'], host: request.headers.host });
-    if (options.allowedHosts && path !== '/health' && path !== '/version' && !hostAllowed(request.headers.host, options.allowedHosts)) {
+    requests.push({
+      method: request.method,
+      path,
+      contentType: request.headers['content-type'],
+      host: request.headers.host,
+    });
+    if (
+      options.allowedHosts &&
+      path !== '/health' &&
+      path !== '/version' &&
+      !hostAllowed(request.headers.host, options.allowedHosts)
+    ) {
       return reply.code(403).type('text/plain').send(INVALID_HOST_MSG);
     }
     const fault = faults.find(
-      (f) => f.times > 0 && (path === f.path || path.endsWith(`/${f.path}`)) && (!f.method || f.method === request.method),
+      (f) =>
+        f.times > 0 &&
+        (path === f.path || path.endsWith(`/${f.path}`)) &&
+        (!f.method || f.method === request.method),
     );
     if (fault) {
       fault.times--;
       return reply
         .code(fault.status)
         .type('application/json')
-        .send({ error_code: fault.errorCode ?? DEFAULT_CODES[fault.status] ?? 'INTERNAL_ERROR', message: fault.message ?? 'injected by the stand-in' });
+        .send({
+          error_code: fault.errorCode ?? DEFAULT_CODES[fault.status] ?? 'INTERNAL_ERROR',
+          message: fault.message ?? 'injected by the stand-in',
+        });
     }
     return undefined;
   });
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof MlflowApiError) {
-      return reply.code(error.status).type('application/json').send({ error_code: error.errorCode, message: error.message });
+      return reply
+        .code(error.status)
+        .type('application/json')
+        .send({ error_code: error.errorCode, message: error.message });
     }
-    return reply.code(500).type('text/html').send('<!doctype html><title>500 Internal Server Error</title><h1>Internal Server Error</h1>');
+    return reply
+      .code(500)
+      .type('text/html')
+      .send('<!doctype html><title>500 Internal Server Error</title><h1>Internal Server Error</h1>');
   });
 
   app.setNotFoundHandler((_request, reply) =>
