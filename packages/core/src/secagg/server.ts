@@ -3,7 +3,7 @@ import { toFedlearnError } from '../errors.js';
 import type { RandomBytes } from '../random.js';
 import { explicitConfig, resolveSecAggParams, type SecAggParams } from './config.js';
 import { secaggError } from './errors.js';
-import { bytesEqual, isValidPublicKey, sealedLength } from './keys.js';
+import { checkAdvertisedKeys, checkMaskedInput, checkShareBundles, checkUnmaskShares } from './inbound.js';
 import {
   expectStage,
   parseSecAggMessage,
@@ -11,11 +11,9 @@ import {
   type SecAggServerMessage,
   type SecAggSetup,
 } from './messages.js';
-import { unpackVector } from './packing.js';
 import { dequantizeSum } from './quantize.js';
 import type { HeldShare } from './recovery.js';
-import { BUNDLE_BYTES, GRAPH_SEED_BYTES, openSession, type SecAggSession } from './session.js';
-import { parseShare } from './shamir.js';
+import { GRAPH_SEED_BYTES, openSession, type SecAggSession } from './session.js';
 import { unmaskSum } from './unmasking.js';
 
 export type SecAggStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmask' | 'done' | 'aborted';
@@ -126,34 +124,15 @@ export class SecAggServerRound {
       throw secaggError('SECAGG_WRONG_STAGE', `${clientId} is not expected at stage ${this.stage}`, clientId);
     }
     if (m.type === 'secagg/advertise-keys') {
-      if (!isValidPublicKey(m.encPublicKey) || !isValidPublicKey(m.maskPublicKey)) {
-        throw secaggError('SECAGG_BAD_KEY', `${clientId} sent an invalid public key`, clientId);
-      }
-      if (bytesEqual(m.encPublicKey, m.maskPublicKey)) {
-        throw secaggError('SECAGG_BAD_KEY', `${clientId} used one key for both purposes`, clientId);
-      }
+      checkAdvertisedKeys(clientId, m);
       this.encPublicKeys.set(clientId, m.encPublicKey.slice());
       this.maskPublicKeys.set(clientId, m.maskPublicKey.slice());
     } else if (m.type === 'secagg/share-keys') {
-      this.takeBundles(clientId, m.seedCommitment, m.shares);
+      const want = this.liveNeighbours(clientId, this.expected);
+      this.bundles.set(clientId, checkShareBundles(clientId, m.seedCommitment, m.shares, want));
+      this.seedCommitments.set(clientId, m.seedCommitment.slice());
     } else if (m.type === 'secagg/masked-input') {
-      const p = this.params;
-      const values =
-        m.length === p.vectorLength && m.bits === p.ringBits
-          ? unpackVector(m.vector, m.length, m.bits)
-          : undefined;
-      if (values === undefined) {
-        throw secaggError(
-          'SECAGG_BAD_VECTOR',
-          `${clientId} sent a vector that is not in Z_(2^${p.ringBits})^${p.vectorLength}`,
-          clientId,
-          {
-            length: m.length,
-            bits: m.bits,
-            bytes: m.vector.length,
-          },
-        );
-      }
+      const values = checkMaskedInput(clientId, m, this.params);
       const sum = this.maskedSum;
       for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (values[i] as number);
     } else {
@@ -304,30 +283,6 @@ export class SecAggServerRound {
     return this.outcome;
   }
 
-  private takeBundles(
-    from: string,
-    commitment: Uint8Array,
-    shares: readonly { to: string; ciphertext: Uint8Array }[],
-  ) {
-    const want = this.liveNeighbours(from, this.expected);
-    const got = new Map<string, Uint8Array>();
-    for (const { to, ciphertext } of shares) {
-      if (!want.includes(to) || got.has(to) || ciphertext.length !== sealedLength(BUNDLE_BYTES)) {
-        throw secaggError('SECAGG_BAD_SHARE', `${from} sent a bad share bundle for ${to}`, from, { to });
-      }
-      got.set(to, ciphertext.slice());
-    }
-    if (got.size !== want.length || commitment.length !== 32) {
-      throw secaggError(
-        'SECAGG_BAD_SHARE',
-        `${from} must send one bundle to each of its ${want.length} live neighbours`,
-        from,
-      );
-    }
-    this.bundles.set(from, got);
-    this.seedCommitments.set(from, commitment.slice());
-  }
-
   private takeUnmaskShares(
     holder: string,
     seedShares: readonly { owner: string; share: Uint8Array }[],
@@ -337,31 +292,17 @@ export class SecAggServerRound {
     const wantSeeds = around.filter((id) => this.survivors.has(id));
     const wantKeys = around.filter((id) => !this.survivors.has(id));
     const x = (this.session.index.get(holder) as number) + 1;
-    const parse = (list: readonly { owner: string; share: Uint8Array }[], want: string[]) => {
-      const owners = list.map((s) => s.owner);
-      if (
-        owners.length !== want.length ||
-        new Set(owners).size !== owners.length ||
-        !owners.every((o) => want.includes(o))
-      ) {
-        throw secaggError('SECAGG_BAD_SHARE', `${holder} answered for the wrong clients`, holder);
-      }
-      return list.map(({ owner, share }) => {
-        const y = parseShare(share);
-        if (y === undefined)
-          throw secaggError('SECAGG_BAD_SHARE', `${holder} sent a malformed share of ${owner}`, holder, {
-            owner,
-          });
-        return { owner, share: { holder, x, y } };
-      });
-    };
-    const seeds = parse(seedShares, wantSeeds);
-    const keys = parse(keyShares, wantKeys);
-    for (const { owner, share } of seeds)
-      this.seedShares.set(owner, [...(this.seedShares.get(owner) ?? []), share]);
-    for (const { owner, share } of keys)
-      this.keyShares.set(owner, [...(this.keyShares.get(owner) ?? []), share]);
+    const seeds = checkUnmaskShares(holder, x, seedShares, wantSeeds);
+    const keys = checkUnmaskShares(holder, x, keyShares, wantKeys);
+    for (const { owner, share } of seeds) append(this.seedShares, owner, share);
+    for (const { owner, share } of keys) append(this.keyShares, owner, share);
   }
+}
+
+function append<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }
 
 /**
