@@ -183,6 +183,11 @@ export function createModelLifecycle(config: LifecycleConfig, deps: LifecycleDep
           round: metadata.round,
           jobId: job.jobId,
           runId,
+          tags: {
+            'fedlearn.code_version': job.codeVersion ?? 'unknown',
+            'fedlearn.strategy': job.strategy,
+            'fedlearn.partitions': String(metadata.dataPartitions?.length ?? 0),
+          },
         });
         await registry.setAlias(job.modelName, CHALLENGER, version.version, {
           actor,

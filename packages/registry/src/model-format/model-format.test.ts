@@ -1,0 +1,105 @@
+import { isFedlearnError } from '@fedlearn/core';
+import { describe, expect, it } from 'vitest';
+import { job, partitions, tinyArtifacts } from '../../test/fixtures.js';
+import { fromUtf8, utf8 } from './files.js';
+import { parseMLmodel } from './mlmodel.js';
+import { packModelFolder, unpackModelFolder } from './model-folder.js';
+
+const pack = (overrides: Partial<Parameters<typeof packModelFolder>[0]> = {}) =>
+  packModelFolder({
+    artifacts: tinyArtifacts(),
+    job: job(),
+    metadata: {
+      round: 3,
+      metrics: { accuracy: 0.9, loss: 0.2 },
+      dataPartitions: partitions,
+      limits: ['Trained on synthetic data.'],
+    },
+    history: [
+      { round: 1, metrics: { accuracy: 0.5, loss: 0.9 } },
+      { round: 2, metrics: { accuracy: 0.8 } },
+    ],
+    runId: 'r1',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    modelUuid: 'uuid-1',
+    ...overrides,
+  });
+
+describe('model version folder', () => {
+  it('holds model.json, the weights, an MLmodel with the tfjs flavor, and a model card', () => {
+    const { files } = pack();
+    expect([...files.keys()].sort()).toEqual(['MLmodel', 'README.md', 'group1-shard1of1.bin', 'model.json']);
+    const mlmodel = parseMLmodel(fromUtf8(files.get('MLmodel')!));
+    expect(mlmodel.tfjs).toMatchObject({
+      format: 'layers-model',
+      tfjsVersion: '4.22.0',
+      modelFile: 'model.json',
+    });
+    expect(mlmodel.signature).toEqual({
+      inputs: [{ name: 'dense_input', dtype: 'float32', shape: [-1, 4] }],
+      outputs: [{ name: 'dense', dtype: 'float32', shape: [-1, 2] }],
+    });
+    expect(mlmodel.fedlearn).toMatchObject({
+      jobId: 'job-1',
+      round: 3,
+      strategy: 'fedavg',
+      secureAggregation: true,
+      privacy: { epsilon: 2.5, delta: 1e-5 },
+      codeVersion: 'abc123',
+      jobConfig: { rounds: 3, strategy: 'fedavg', sampling: { fraction: 1 } },
+      dataPartitions: { clients: 2, totalExamples: 200, fingerprints: partitions },
+    });
+    const text = fromUtf8(files.get('MLmodel')!);
+    expect(text).toContain('tfjs:');
+    expect(text).not.toMatch(/stage/i);
+    const card = fromUtf8(files.get('README.md')!);
+    expect(card).toContain('# tiny — round 3');
+    expect(card).toContain('| round | accuracy | loss |');
+    expect(card).toContain('| 1 | 0.5 | 0.9 |');
+    expect(card).toContain('| 2 | 0.8 |  |');
+    expect(card).toContain('secure aggregation: on');
+    expect(card).toContain('Trained on synthetic data.');
+  });
+
+  it('unpacks to the same tfjs artifacts', () => {
+    const { files } = pack();
+    const { artifacts } = unpackModelFolder(files);
+    expect(artifacts.weightSpecs).toEqual(tinyArtifacts().weightSpecs);
+    expect(artifacts.weightData).toEqual(tinyArtifacts().weightData);
+  });
+
+  it('rejects a malformed MLmodel, missing files and inconsistent weights as MODEL_FORMAT_INVALID', () => {
+    const { files } = pack();
+    const cases = [
+      new Map(files).set('MLmodel', utf8('flavors: [not, a, map')),
+      new Map(files).set(
+        'MLmodel',
+        utf8(fromUtf8(files.get('MLmodel')!).replace('layers-model', 'graph-model')),
+      ),
+      new Map(files).set(
+        'MLmodel',
+        utf8(fromUtf8(files.get('MLmodel')!).replace(/inputs: .*/, 'inputs: \'[{"type":"tensor"}]\'')),
+      ),
+      new Map([...files].filter(([k]) => k !== 'group1-shard1of1.bin')),
+      new Map(files).set('group1-shard1of1.bin', new Uint8Array(8)),
+      new Map(files).set('model.json', utf8('{')),
+    ];
+    for (const broken of cases) {
+      let error: unknown;
+      try {
+        unpackModelFolder(broken);
+      } catch (e) {
+        error = e;
+      }
+      expect(isFedlearnError(error, 'MODEL_FORMAT_INVALID')).toBe(true);
+    }
+  });
+
+  it('validates lineage at the edge: a fingerprint is a sha256 and a size, never data', () => {
+    const bad = [{ clientId: 'c1', sha256: 'not-a-hash', examples: 3 }];
+    expect(() => pack({ metadata: { round: 1, metrics: {}, dataPartitions: bad } })).toThrow(/sha256/);
+    expect(() => pack({ metadata: { round: -1, metrics: {} } })).toThrow(/round/);
+    expect(() => pack({ metadata: { round: 1, metrics: { accuracy: Number.NaN } } })).toThrow(/finite/);
+    expect(() => pack({ job: job({ privacy: { epsilon: -1, delta: 0 } }) })).toThrow(/privacy/);
+  });
+});
