@@ -4,41 +4,19 @@ import { z } from 'zod';
 import type { S3Connection } from '../artifact-store/s3-store.js';
 import type { ModelFiles } from '../model-format/files.js';
 import { assertAlias, assertModelName, parseVersion } from '../names.js';
-import {
-  type AliasAudit,
-  type CreateVersionInput,
-  metricsFromTags,
-  metricsToTags,
-  type Registry,
-  TAGS,
-} from '../registry.js';
+import { type AliasAudit, type CreateVersionInput, metricsToTags, type Registry, TAGS } from '../registry.js';
 import type { AliasMove, ModelVersionInfo, RegisteredModelInfo } from '../types.js';
 import type { MlflowHttp } from './http.js';
+import { auditMovesFromTags, iso, toVersionInfo } from './mapping.js';
 import { artifactStoreForUri } from './proxy-store.js';
 import {
   expectShape,
-  type MlflowModelVersion,
   type MlflowRegisteredModel,
   modelVersionSchema,
   recordToTags,
   registeredModelSchema,
-  tagsToRecord,
 } from './schemas.js';
 import { MlflowTracking } from './tracking.js';
-
-const moveSchema = z.object({
-  at: z.string(),
-  model: z.string(),
-  alias: z.string(),
-  version: z.number().nullable(),
-  previous: z.number().nullable(),
-  actor: z.string(),
-  reason: z.string(),
-});
-
-function iso(ms: number | undefined): string {
-  return new Date(ms ?? 0).toISOString();
-}
 
 export interface MlflowRegistryOptions {
   http: MlflowHttp;
@@ -80,23 +58,6 @@ export class MlflowRegistry implements Registry {
     }
   }
 
-  private toInfo(v: MlflowModelVersion): ModelVersionInfo {
-    const tags = tagsToRecord(v.tags);
-    const round = tags[TAGS.round];
-    return {
-      name: v.name,
-      version: v.version,
-      createdAt: iso(v.creation_timestamp),
-      aliases: [...v.aliases].sort(),
-      source: v.source,
-      ...(v.run_id ? { runId: v.run_id } : {}),
-      metrics: metricsFromTags(tags),
-      ...(round !== undefined && Number.isInteger(Number(round)) ? { round: Number(round) } : {}),
-      ...(tags[TAGS.jobId] ? { jobId: tags[TAGS.jobId] } : {}),
-      tags,
-    };
-  }
-
   async createVersion(input: CreateVersionInput): Promise<ModelVersionInfo> {
     assertModelName(input.name);
     if (!input.runId)
@@ -129,7 +90,7 @@ export class MlflowRegistry implements Registry {
       res,
       'model-versions/create',
     );
-    return this.toInfo(created.model_version);
+    return toVersionInfo(created.model_version);
   }
 
   private async getRegisteredModel(name: string): Promise<MlflowRegisteredModel> {
@@ -188,7 +149,7 @@ export class MlflowRegistry implements Registry {
         res,
         'model-versions/search',
       );
-      out.push(...page.model_versions.map((v) => this.toInfo(v)));
+      out.push(...page.model_versions.map((v) => toVersionInfo(v)));
       token = page.next_page_token || undefined;
     } while (token);
     return out.sort((a, b) => a.version - b.version);
@@ -200,7 +161,7 @@ export class MlflowRegistry implements Registry {
       name,
       version: String(parseVersion(version)),
     });
-    return this.toInfo(
+    return toVersionInfo(
       expectShape(z.object({ model_version: modelVersionSchema }), res, 'model-versions/get').model_version,
     );
   }
@@ -215,7 +176,7 @@ export class MlflowRegistry implements Registry {
         res,
         'registered-models/get-by-alias',
       );
-      return this.toInfo(parsed.model_version);
+      return toVersionInfo(parsed.model_version);
     } catch (error) {
       // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE, not 404.
       if (
@@ -287,17 +248,7 @@ export class MlflowRegistry implements Registry {
 
   async auditLog(name: string): Promise<AliasMove[]> {
     const model = await this.getRegisteredModel(name);
-    const moves: AliasMove[] = [];
-    for (const tag of model.tags) {
-      if (!tag.key.startsWith(TAGS.auditPrefix)) continue;
-      try {
-        const parsed = moveSchema.safeParse(JSON.parse(tag.value));
-        if (parsed.success) moves.push(parsed.data);
-      } catch {
-        // a foreign tag under our prefix: not ours to interpret
-      }
-    }
-    return moves.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return auditMovesFromTags(model.tags);
   }
 
   async getFiles(name: string, version: number): Promise<ModelFiles> {
