@@ -25,6 +25,7 @@ export {
 export {
   SECAGG_CLIENT_STAGES,
   type SecAggClientStage,
+  type SecAggMeasure,
   type SecAggSimulation,
   type SecAggSimulationOptions,
   simulateSecAggRound,

@@ -137,3 +137,19 @@ export function expectStage(
     });
   }
 }
+
+/**
+ * Bytes a message takes on the wire when binary fields travel as raw attachments (as socket.io
+ * sends them) and the rest as JSON with a small placeholder per attachment.
+ */
+export function secaggMessageBytes(message: unknown): number {
+  let binary = 0;
+  const json = JSON.stringify(message, (_key, value) => {
+    if (value instanceof Uint8Array) {
+      binary += value.byteLength;
+      return { _placeholder: true, num: 0 };
+    }
+    return value;
+  });
+  return binary + new TextEncoder().encode(json).length;
+}

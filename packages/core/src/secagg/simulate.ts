@@ -1,9 +1,9 @@
 import type { FedlearnError } from '../errors.js';
 import { toFedlearnError } from '../errors.js';
 import { createRng, seededRandomBytes } from '../random.js';
-import { createSecAggClient, type SecAggClient, type SecAggInput } from './client.js';
+import { createSecAggClient, type SecAggInput } from './client.js';
 import type { SecAggConfig } from './config.js';
-import type { SecAggClientMessage } from './messages.js';
+import { type SecAggClientMessage, type SecAggServerMessage, secaggMessageBytes } from './messages.js';
 import { quantizeWeighted } from './quantize.js';
 import {
   createSecAggServerRound,
@@ -11,10 +11,18 @@ import {
   type SecAggServerRound,
   type SecAggServerStep,
 } from './server.js';
+import { SecAggStandIn, type ShareLedger, type SecAggStandIn as StandIn } from './stand-in.js';
 
 /** The four client stages, in order; a client dropped at a stage sends nothing from then on. */
 export const SECAGG_CLIENT_STAGES = ['advertise-keys', 'share-keys', 'masked-input', 'unmask'] as const;
 export type SecAggClientStage = (typeof SECAGG_CLIENT_STAGES)[number];
+
+/** Wraps each timed step of a simulation; the simulation itself reads no clock. */
+export type SecAggMeasure = <T>(
+  what: `client:${SecAggClientStage}` | 'server:unmask',
+  clientId: string,
+  run: () => T,
+) => T;
 
 export interface SecAggSimulationOptions {
   readonly n: number;
@@ -26,7 +34,7 @@ export interface SecAggSimulationOptions {
   readonly dropouts?: Partial<Record<SecAggClientStage, number>>;
   /** Replace or corrupt a client's message on its way to the server. */
   readonly tamper?: (from: string, message: SecAggClientMessage) => unknown;
-  /** Sees every message the server receives (after tampering), and the clients' plain quantized inputs. */
+  /** Sees every message the server receives (after tampering), and the real clients' plain quantized inputs. */
   readonly observe?: (
     from: string,
     message: unknown,
@@ -35,6 +43,12 @@ export interface SecAggSimulationOptions {
   ) => void;
   /** Each client's update and weight; random (some values beyond the clip range) by default. */
   readonly makeInput?: (clientId: string, dimension: number) => { update: Float32Array; weight: number };
+  /**
+   * Only client-0 .. client-(realClients - 1) run the real client; the others are cheap stand-ins
+   * (see `SecAggStandIn`) and never drop. The sum is then not checkable. Default: all n are real.
+   */
+  readonly realClients?: number;
+  readonly measure?: SecAggMeasure;
 }
 
 export interface SecAggSimulation {
@@ -42,21 +56,28 @@ export interface SecAggSimulation {
   readonly outcome: SecAggServerStep;
   readonly result?: SecAggResult;
   readonly error?: FedlearnError;
-  /** Each client's [w, w·q] before masking, as the client computed it. */
+  /** Each real client's [w, w·q] before masking, as the client computed it. */
   readonly quantized: ReadonlyMap<string, Uint32Array>;
   readonly inputs: ReadonlyMap<string, SecAggInput>;
-  /** Plain sum mod 2^b of the quantized inputs of the server's survivors (empty if aborted). */
+  /** Plain sum mod 2^b of the quantized inputs of the server's survivors (empty if aborted or with stand-ins). */
   readonly expectedRingSum: Uint32Array;
   /** Which clients dropped at which stage. */
   readonly droppedAt: ReadonlyMap<string, SecAggClientStage>;
   /** Typed errors the server raised for refused messages. */
   readonly rejected: readonly FedlearnError[];
   readonly clientErrors: ReadonlyMap<string, FedlearnError>;
+  /** Bytes each client uploaded over the round (see `secaggMessageBytes`). */
+  readonly uploadedBytes: ReadonlyMap<string, number>;
+}
+
+interface Party {
+  advertiseKeys(): SecAggClientMessage;
+  handle(message: SecAggServerMessage, input?: SecAggInput): SecAggClientMessage;
 }
 
 /**
- * Runs one whole SecAgg+ round in memory: n real clients and the real server, messages passed
- * directly, dropouts at chosen stages. Deterministic for a given `seed`.
+ * Runs one whole SecAgg+ round in memory: n clients and the real server, messages passed directly,
+ * dropouts at chosen stages. Deterministic for a given `seed`.
  *
  * @example
  * const sim = simulateSecAggRound({ n: 20, d: 100, seed: 1, dropouts: { 'masked-input': 3 } });
@@ -64,27 +85,30 @@ export interface SecAggSimulation {
  */
 export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSimulation {
   const { n, d, seed } = options;
+  const realCount = options.realClients ?? n;
+  const measure: SecAggMeasure = options.measure ?? ((_what, _id, run) => run());
   const rng = createRng(seed);
   const ids = Array.from({ length: n }, (_, i) => `client-${i}`);
   const config = { dimension: d, clipRange: 1, quantizationBits: 12, maxWeight: 100, ...options.config };
   const server = createSecAggServerRound(config, ids, { round: 3, randomBytes: seededRandomBytes(seed) });
   const params = server.params;
+  const real = new Set(ids.slice(0, realCount));
 
   const droppedAt = new Map<string, SecAggClientStage>();
-  const order = ids.slice();
+  const order = realCount === n ? ids.slice() : ids.slice(realCount);
   for (let i = order.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     [order[i], order[j]] = [order[j] as string, order[i] as string];
   }
   let cursor = 0;
   for (const stage of SECAGG_CLIENT_STAGES) {
-    for (let c = 0; c < (options.dropouts?.[stage] ?? 0) && cursor < n; c++)
-      droppedAt.set(order[cursor++] as string, stage);
+    const count = options.dropouts?.[stage] ?? 0;
+    for (let c = 0; c < count && cursor < order.length; c++) droppedAt.set(order[cursor++] as string, stage);
   }
 
   const inputs = new Map<string, SecAggInput>();
   const quantized = new Map<string, Uint32Array>();
-  for (const id of ids) {
+  for (const id of real) {
     const update = new Float32Array(d);
     for (let i = 0; i < d; i++) update[i] = rng.normal() * 0.6;
     const noiseSeed = seededRandomBytes(rng.int(2 ** 31))(32);
@@ -94,21 +118,38 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     quantized.set(id, quantizeWeighted(params, input.update, input.weight, noiseSeed));
   }
 
-  const clients = new Map<string, SecAggClient>();
+  const ledger: ShareLedger = new Map();
+  const parties = new Map<string, Party>();
+  const party = (id: string): Party => {
+    let p = parties.get(id);
+    if (p === undefined) {
+      const randomBytes = seededRandomBytes(seed * 7919 + ids.indexOf(id));
+      p = real.has(id)
+        ? createSecAggClient(server.setup, id, { randomBytes })
+        : (new SecAggStandIn(server.session, id, randomBytes, real, ledger) as StandIn as Party);
+      parties.set(id, p);
+    }
+    return p;
+  };
   const rejected: FedlearnError[] = [];
   const clientErrors = new Map<string, FedlearnError>();
+  const uploadedBytes = new Map<string, number>();
   const live = (id: string, stage: SecAggClientStage) => {
     const at = droppedAt.get(id);
-    return (
-      !clientErrors.has(id) &&
-      (at === undefined || SECAGG_CLIENT_STAGES.indexOf(at) > SECAGG_CLIENT_STAGES.indexOf(stage))
-    );
+    const index = SECAGG_CLIENT_STAGES.indexOf(stage);
+    return !clientErrors.has(id) && (at === undefined || SECAGG_CLIENT_STAGES.indexOf(at) > index);
   };
-  const deliver = (from: string, message: SecAggClientMessage): SecAggServerStep | undefined => {
-    const sent = options.tamper ? options.tamper(from, message) : message;
-    options.observe?.(from, sent, server, quantized);
+  const deliver = (
+    from: string,
+    message: SecAggClientMessage,
+    last: boolean,
+  ): SecAggServerStep | undefined => {
+    const outgoing = options.tamper ? options.tamper(from, message) : message;
+    uploadedBytes.set(from, (uploadedBytes.get(from) ?? 0) + secaggMessageBytes(outgoing));
+    options.observe?.(from, outgoing, server, quantized);
     try {
-      return server.handle(from, sent);
+      const handle = () => server.handle(from, outgoing);
+      return last && server.currentStage === 'unmask' ? measure('server:unmask', from, handle) : handle();
     } catch (error) {
       rejected.push(toFedlearnError(error));
       return undefined;
@@ -119,28 +160,31 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
   for (const stage of SECAGG_CLIENT_STAGES) {
     if (step.kind !== 'send') break;
     let last: SecAggServerStep | undefined;
-    for (const { to, message } of step.messages) {
-      if (!live(to, stage)) continue;
+    const targets = step.messages.filter(({ to }) => live(to, stage));
+    targets.forEach(({ to, message }, i) => {
       try {
-        let client = clients.get(to);
-        if (client === undefined) {
-          client = createSecAggClient(server.setup, to, {
-            randomBytes: seededRandomBytes(seed * 7919 + ids.indexOf(to)),
-          });
-          clients.set(to, client);
-        }
-        const reply =
-          stage === 'advertise-keys' ? client.advertiseKeys() : client.handle(message, inputs.get(to));
-        last = deliver(to, reply) ?? last;
+        const p = party(to);
+        const input = inputs.get(to);
+        const reply = measure(`client:${stage}`, to, () =>
+          stage === 'advertise-keys' ? p.advertiseKeys() : p.handle(message as SecAggServerMessage, input),
+        );
+        last = deliver(to, reply, i === targets.length - 1) ?? last;
       } catch (error) {
         clientErrors.set(to, toFedlearnError(error));
       }
-    }
-    step = last !== undefined && last.kind !== 'pending' ? last : server.closeStage();
+    });
+    const closing = last as SecAggServerStep | undefined;
+    step =
+      closing !== undefined && closing.kind !== 'pending'
+        ? closing
+        : server.currentStage === 'unmask'
+          ? measure('server:unmask', '', () => server.closeStage())
+          : server.closeStage();
   }
 
-  const expectedRingSum = new Uint32Array(step.kind === 'done' ? params.vectorLength : 0);
-  if (step.kind === 'done') {
+  const checkable = step.kind === 'done' && realCount === n;
+  const expectedRingSum = new Uint32Array(checkable ? params.vectorLength : 0);
+  if (checkable && step.kind === 'done') {
     for (const id of step.result.survivors) {
       const q = quantized.get(id) as Uint32Array;
       for (let i = 0; i < q.length; i++)
@@ -163,5 +207,6 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     droppedAt,
     rejected,
     clientErrors,
+    uploadedBytes,
   };
 }

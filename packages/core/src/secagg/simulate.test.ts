@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { packedLength } from './packing.js';
+import { simulateSecAggRound } from './simulate.js';
+
+describe('simulateSecAggRound', () => {
+  it('is deterministic in its seed', () => {
+    const a = simulateSecAggRound({ n: 6, d: 20, seed: 11, dropouts: { 'share-keys': 1 } });
+    const b = simulateSecAggRound({ n: 6, d: 20, seed: 11, dropouts: { 'share-keys': 1 } });
+    expect(a.result!.ringSum).toEqual(b.result!.ringSum);
+    expect([...a.droppedAt]).toEqual([...b.droppedAt]);
+  });
+
+  it('with stand-ins for most clients still drives the server through every stage', () => {
+    const seen: string[] = [];
+    const sim = simulateSecAggRound({
+      n: 30,
+      d: 50,
+      seed: 12,
+      realClients: 3,
+      dropouts: { 'masked-input': 3 },
+      measure: (what, _id, run) => {
+        seen.push(what);
+        return run();
+      },
+    });
+    expect(sim.outcome.kind).toBe('done');
+    expect(sim.result!.survivors).toHaveLength(27);
+    expect(sim.result!.faults).toEqual([]);
+    expect(sim.expectedRingSum).toHaveLength(0);
+    expect(new Set(seen)).toEqual(
+      new Set([
+        'client:advertise-keys',
+        'client:share-keys',
+        'client:masked-input',
+        'client:unmask',
+        'server:unmask',
+      ]),
+    );
+    const p = sim.server.params;
+    expect(sim.uploadedBytes.get('client-0')!).toBeGreaterThan(packedLength(p.vectorLength, p.ringBits));
+  });
+});
