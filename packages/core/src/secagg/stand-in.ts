@@ -109,7 +109,9 @@ export class SecAggStandIn {
       const key = this.pairKeys.get(from);
       if (key === undefined) continue;
       const aad = { context: session.context, from: this.index(from), to: this.index(this.clientId) };
-      this.ledger.get(from)?.set(this.clientId, open(key, ciphertext, aad) as Uint8Array);
+      let held = this.ledger.get(from);
+      if (held === undefined) this.ledger.set(from, (held = new Map()));
+      held.set(this.clientId, open(key, ciphertext, aad) as Uint8Array);
     }
     const p = session.params;
     const vector = keystreamWords(this.randomBytes(32), p.vectorLength);
