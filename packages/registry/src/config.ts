@@ -99,7 +99,7 @@ export function resolveLifecycleConfig(
     if (!/^https?:\/\//.test(trackingUri)) {
       throw new FedlearnError(
         'INVALID_CONFIG',
-        `MLFLOW_TRACKING_URI must be an http(s) URL of a tracking server (got ${trackingUri}); unset it for the local registry`,
+        `MLFLOW_TRACKING_URI must be an http(s) URL of a tracking server (got a ${/^[a-z][a-z0-9+.-]*:/i.exec(trackingUri)?.[0] ?? 'schemeless'} URI); unset it for the local registry`,
       );
     }
     registry = {

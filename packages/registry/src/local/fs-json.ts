@@ -73,19 +73,31 @@ export async function readJsonLines<T>(path: string, schema: z.ZodType<T>): Prom
  */
 export async function withDirLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   let release: () => Promise<void>;
+  let compromised: unknown;
   try {
     release = await lockfile.lock(dir, {
       lockfilePath: join(dir, '.lock'),
       realpath: false,
       stale: 10_000,
       retries: { retries: 200, factor: 1.3, minTimeout: 2, maxTimeout: 100, randomize: true },
+      // The default throws from a timer and kills the process; report it to the caller instead.
+      onCompromised: (error) => {
+        compromised = error;
+      },
     });
   } catch (cause) {
     throw new FedlearnError('REGISTRY_UNAVAILABLE', `could not lock ${dir}: ${String(cause)}`, { cause });
   }
+  let result: T;
   try {
-    return await fn();
+    result = await fn();
   } finally {
-    await release();
+    await release().catch(() => undefined);
   }
+  if (compromised !== undefined) {
+    throw new FedlearnError('REGISTRY_CONFLICT', `lost the lock on ${dir} while writing; check the result`, {
+      cause: compromised,
+    });
+  }
+  return result;
 }
