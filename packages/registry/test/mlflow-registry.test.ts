@@ -192,10 +192,16 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
   it('reports an unreachable server as REGISTRY_UNAVAILABLE after retries', async () => {
     const { delay, waits: w } = recordingDelay();
     const down = new MlflowRegistry({
-      http: new MlflowHttp({ trackingUri: 'http://127.0.0.1:9', maxRetries: 2, delay }),
+      http: new MlflowHttp({
+        trackingUri: 'http://user:s3cret@127.0.0.1:9',
+        token: 'tok3n',
+        maxRetries: 2,
+        delay,
+      }),
     });
     const error = await down.listModels().catch((e) => e);
     expect(isFedlearnError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
+    expect(JSON.stringify({ m: error.message, d: error.details })).not.toMatch(/s3cret|tok3n/);
     expect(w).toEqual([250, 500]);
     await down.close();
   });
