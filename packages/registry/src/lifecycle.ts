@@ -4,14 +4,14 @@ import { S3ArtifactStore } from './artifact-store/s3-store.js';
 import type { LifecycleConfig } from './config.js';
 import { type LoadedModel, loadModel } from './load-model.js';
 import { LocalRegistry } from './local/local-registry.js';
-import { LocalRunLog } from './local/local-runs.js';
 import { MlflowHttp } from './mlflow/http.js';
 import { MlflowRegistry } from './mlflow/mlflow-registry.js';
-import { MlflowTracking, type RunStatus } from './mlflow/tracking.js';
+import type { RunStatus } from './mlflow/tracking.js';
 import { packModelFolder } from './model-format/model-folder.js';
 import { assertModelName, CHALLENGER, formatModelUri } from './names.js';
 import { applyPromotionPolicy, type PromotionDecision, type PromotionPolicy, promote } from './promotion.js';
 import type { Registry } from './registry.js';
+import { historyFrom, localRunTracker, mlflowRunTracker, type RunTracker } from './run-trackers.js';
 import type { AliasMove, JobInfo, ModelVersionInfo, RoundMetrics, VersionMetadata } from './types.js';
 
 /** Injected dependencies; all optional. */
@@ -42,24 +42,21 @@ export interface RunHandle {
   finish(status?: RunStatus): Promise<void>;
 }
 
+export interface StartRunOptions {
+  /** The `runId` of a run this job started before a restart: metrics keep accumulating there. */
+  resumeRunId?: string;
+}
+
 /** The model lifecycle the coordinator drives. */
 export interface ModelLifecycle {
   readonly registry: Registry;
   readonly policy: PromotionPolicy;
-  startRun(job: JobInfo): Promise<RunHandle>;
+  /** Starts the job's run, or reopens `resumeRunId` after a coordinator restart. */
+  startRun(job: JobInfo, options?: StartRunOptions): Promise<RunHandle>;
   loadModel(uri: string): Promise<LoadedModel>;
   /** Manual promotion to `champion`, recorded with actor and reason. */
   promote(name: string, version: number, audit: { actor: string; reason: string }): Promise<AliasMove>;
   close(): Promise<void>;
-}
-
-interface Tracker {
-  start(job: JobInfo, params: Record<string, string>): Promise<string>;
-  log(
-    runId: string,
-    metrics: { key: string; value: number; timestamp: number; step: number }[],
-  ): Promise<void>;
-  finish(runId: string, status: RunStatus): Promise<void>;
 }
 
 /** Builds the registry the configuration names (local by default, MLflow when a tracking URI is set). */
@@ -119,38 +116,22 @@ export function createModelLifecycle(config: LifecycleConfig, deps: LifecycleDep
   const clock = deps.clock ?? systemClock;
   const actor = deps.actor ?? 'fedlearn-coordinator';
   const { registry, http } = createRegistry(config, deps);
-  let tracker: Tracker;
-  if (http && config.registry.kind === 'mlflow') {
-    const tracking = new MlflowTracking(http);
-    const experimentName = config.registry.experimentName;
-    tracker = {
-      async start(job, params) {
-        const experimentId = await tracking.getOrCreateExperiment(experimentName);
-        const info = await tracking.createRun(experimentId, job.jobId, clock.now(), {
-          'mlflow.runName': job.jobId,
-          'mlflow.source.name': 'fedlearn',
-          'fedlearn.job_id': job.jobId,
-        });
-        await tracking.logBatch(info.run_id, { params });
-        return info.run_id;
-      },
-      log: (runId, metrics) => tracking.logBatch(runId, { metrics }),
-      finish: (runId, status) => tracking.updateRun(runId, status, clock.now()),
-    };
-  } else {
-    const runs = new LocalRunLog(config.home);
-    tracker = {
-      start: (job, params) => runs.start(job, params, clock.now()),
-      log: (runId, metrics) => runs.logMetrics(runId, metrics),
-      finish: (runId, status) => runs.finish(runId, status, clock.now()),
-    };
-  }
+  const tracker: RunTracker =
+    http && config.registry.kind === 'mlflow'
+      ? mlflowRunTracker(http, config.registry.experimentName, clock)
+      : localRunTracker(config.home, clock);
 
-  const startRun = async (job: JobInfo): Promise<RunHandle> => {
+  const startRun = async (job: JobInfo, options: StartRunOptions = {}): Promise<RunHandle> => {
     assertModelName(job.modelName);
     if (!job.jobId) throw new FedlearnError('INVALID_ARGUMENT', 'a job needs a jobId');
-    const runId = await tracker.start(job, runParams(job));
     const history: RoundMetrics[] = [];
+    let runId: string;
+    if (options.resumeRunId) {
+      runId = options.resumeRunId;
+      history.push(...historyFrom(await tracker.resume(runId)));
+    } else {
+      runId = await tracker.start(job, runParams(job));
+    }
     let finished = false;
     return {
       runId,

@@ -125,3 +125,45 @@ it('detects a proxied MLflow artifact changed after registration (checksum)', as
     await mlflow.close();
   }
 });
+
+describe('resuming a run after a coordinator restart', () => {
+  const scenario = async (env: Record<string, string>) => {
+    const config = resolveLifecycleConfig(env, { cwd });
+    const before = createModelLifecycle(config, { delay: recordingDelay().delay });
+    const run = await before.startRun(job());
+    await run.logRoundMetrics(1, { accuracy: 0.5 });
+    await run.logRoundMetrics(2, { accuracy: 0.6, loss: 0.4 });
+    await before.close(); // the coordinator dies here
+
+    const after = createModelLifecycle(config, { delay: recordingDelay().delay });
+    const resumed = await after.startRun(job(), { resumeRunId: run.runId });
+    expect(resumed.runId).toBe(run.runId);
+    await resumed.logRoundMetrics(3, { accuracy: 0.7 });
+    const { version } = await resumed.registerVersion(tinyArtifacts(), {
+      round: 3,
+      metrics: { accuracy: 0.7 },
+    });
+    await resumed.finish();
+    const card = new TextDecoder().decode(
+      (await after.registry.getFiles('tiny', version.version)).get('README.md'),
+    );
+    expect(card).toContain('| 1 | 0.5 |  |');
+    expect(card).toContain('| 2 | 0.6 | 0.4 |');
+    expect(card).toContain('| 3 | 0.7 |  |');
+    const missing = await after.startRun(job(), { resumeRunId: 'f'.repeat(32) }).catch((e) => e);
+    expect(isFedlearnError(missing, 'REGISTRY_NOT_FOUND')).toBe(true);
+    await after.close();
+  };
+
+  it('local run log', () => scenario({}));
+
+  it('MLflow (in-process REST stand-in): metric history is read back with metrics/get-history', async () => {
+    const mlflow = await startMlflowStandIn();
+    try {
+      await scenario({ MLFLOW_TRACKING_URI: mlflow.url });
+      expect(mlflow.requests.filter((r) => r.path.endsWith('/runs/create'))).toHaveLength(1);
+    } finally {
+      await mlflow.close();
+    }
+  });
+});

@@ -53,7 +53,14 @@ export class LocalRunLog {
     if (run) await writeJsonAtomic(path, { ...run, status, endTime });
   }
 
+  async setStatus(runId: string, status: string): Promise<void> {
+    const path = join(this.root, runId, 'run.json');
+    const run = await readJson(path, runSchema);
+    if (run) await writeJsonAtomic(path, { ...run, status });
+  }
+
   async get(runId: string) {
+    if (!/^[0-9a-f]{32}$/.test(runId)) return { run: undefined, metrics: [] };
     return {
       run: await readJson(join(this.root, runId, 'run.json'), runSchema),
       metrics: await readJsonLines(join(this.root, runId, 'metrics.jsonl'), metricSchema),

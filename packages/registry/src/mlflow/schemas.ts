@@ -20,6 +20,22 @@ export const runInfoSchema = z.object({
 });
 export const runSchema = z.object({ run: z.object({ info: runInfoSchema }) });
 
+export const metricSchema = z.object({
+  key: z.string(),
+  value: z.number(),
+  timestamp: int,
+  step: int.optional().default(0),
+});
+export const runWithDataSchema = z.object({
+  run: z.object({
+    info: runInfoSchema,
+    data: z
+      .object({ metrics: z.array(metricSchema).optional().default([]) })
+      .optional()
+      .default({ metrics: [] }),
+  }),
+});
+
 export const modelVersionSchema = z.object({
   name: z.string(),
   version: int,

@@ -1,6 +1,14 @@
 import { isFedlearnError } from '@fedlearn/core';
+import { z } from 'zod';
 import type { MlflowHttp } from './http.js';
-import { expectShape, experimentSchema, recordToTags, runSchema } from './schemas.js';
+import {
+  expectShape,
+  experimentSchema,
+  metricSchema,
+  recordToTags,
+  runSchema,
+  runWithDataSchema,
+} from './schemas.js';
 
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
@@ -40,6 +48,30 @@ export class MlflowTracking {
       tags: recordToTags(tags),
     });
     return expectShape(runSchema, res, 'runs/create').run.info;
+  }
+
+  /** A run's info and the keys of the metrics it logged. */
+  async getRunWithMetricKeys(runId: string) {
+    const res = expectShape(
+      runWithDataSchema,
+      await this.http.call('GET', 'runs/get', { run_id: runId }),
+      'runs/get',
+    );
+    return { info: res.run.info, metricKeys: [...new Set(res.run.data.metrics.map((m) => m.key))] };
+  }
+
+  /** Every logged value of one metric (MLflow's `metrics/get-history`). */
+  async metricHistory(runId: string, key: string) {
+    const res = await this.http.call('GET', 'metrics/get-history', {
+      run_id: runId,
+      metric_key: key,
+      max_results: 25000,
+    });
+    return expectShape(
+      z.object({ metrics: z.array(metricSchema).optional().default([]) }),
+      res,
+      'metrics/get-history',
+    ).metrics;
   }
 
   async getRun(runId: string) {
