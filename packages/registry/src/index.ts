@@ -19,6 +19,7 @@ export {
   type ModelLifecycle,
   type RegisteredVersion,
   type RunHandle,
+  type StartRunOptions,
 } from './lifecycle.js';
 export { type LoadedModel, loadModel } from './load-model.js';
 export { LocalRegistry, type LocalRegistryOptions } from './local/local-registry.js';
