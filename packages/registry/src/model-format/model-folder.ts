@@ -1,4 +1,5 @@
 import { FedlearnError, type LayersModelArtifacts, toModelJson, WEIGHTS_FILE_NAME } from '@fedlearn/core';
+import { z } from 'zod';
 import type { JobInfo, RoundMetrics, VersionMetadata } from '../types.js';
 import { fromUtf8, type ModelFiles, utf8 } from './files.js';
 import {
@@ -13,6 +14,10 @@ import {
 } from './mlmodel.js';
 import { renderModelCard } from './model-card.js';
 import { preprocessingFromTopology, signatureFromTopology } from './signature.js';
+
+const weightSpecsSchema = z.array(
+  z.object({ name: z.string().min(1), shape: z.array(z.number().int().min(0)), dtype: z.literal('float32') }),
+);
 
 export interface PackInput {
   artifacts: LayersModelArtifacts;
@@ -123,7 +128,16 @@ export function unpackModelFolder(files: ModelFiles): { artifacts: LayersModelAr
     throw new FedlearnError('MODEL_FORMAT_INVALID', 'model.json lacks modelTopology or weightsManifest');
   }
   const groups = manifest as { paths?: unknown; weights?: unknown }[];
-  const weightSpecs = groups.flatMap((g) => (Array.isArray(g.weights) ? g.weights : []));
+  const specs = weightSpecsSchema.safeParse(
+    groups.flatMap((g) => (Array.isArray(g.weights) ? g.weights : [])),
+  );
+  if (!specs.success) {
+    throw new FedlearnError(
+      'MODEL_FORMAT_INVALID',
+      `model.json weights: ${specs.error.issues[0]?.message ?? 'invalid'}`,
+    );
+  }
+  const weightSpecs = specs.data;
   const shards = groups
     .flatMap((g) => (Array.isArray(g.paths) ? g.paths : []))
     .map((p) => required(files, String(p)));

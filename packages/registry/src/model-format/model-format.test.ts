@@ -83,6 +83,10 @@ describe('model version folder', () => {
       new Map([...files].filter(([k]) => k !== 'group1-shard1of1.bin')),
       new Map(files).set('group1-shard1of1.bin', new Uint8Array(8)),
       new Map(files).set('model.json', utf8('{')),
+      new Map(files).set(
+        'model.json',
+        utf8(fromUtf8(files.get('model.json')!).replaceAll('"dtype":"float32"', '"dtype":"int8"')),
+      ),
     ];
     for (const broken of cases) {
       let error: unknown;
