@@ -1,9 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
+  entry: ['src/bin.ts'],
+  format: ['esm'],
+  dts: false,
   sourcemap: true,
   clean: true,
   target: 'es2022',

@@ -1,1 +1,6 @@
-export {};
+export { CheckpointWriter } from './checkpoint.js';
+export { ClientRegistry, type RegisteredClient } from './client-registry.js';
+export { type CoordinatorConfig, type CoordinatorConfigInput, parseCoordinatorConfig } from './config.js';
+export { Coordinator, type CoordinatorOptions } from './coordinator.js';
+export type { CoordinatorEvent, JobState, JobStatus, RoundSummary, ServerEvaluator } from './events.js';
+export { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';

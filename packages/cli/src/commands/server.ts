@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Coordinator } from '@fedlearn/server';
+import pino from 'pino';
+import { intOption, numberOption } from '../options.js';
+import { roundTable } from '../report.js';
+import type { CommandIo } from './io.js';
+
+export const SERVER_HELP = `fedlearn server — run a coordinator (socket.io + control API on one port)
+
+Usage: fedlearn server [options]
+
+  --host H             listen address (default 127.0.0.1)
+  --port P             port (default 8700)
+  --rounds R           also start a job of R rounds once enough clients joined (default: no job;
+                       submit jobs with POST /v1/jobs)
+  --min-clients N      clients a round needs (default 2)
+  --fraction F         fraction of clients sampled per round (default 1)
+  --local-epochs E, --batch-size B, --lr LR, --seed S   the job's training settings
+  --tls-cert FILE --tls-key FILE                        serve https/wss
+  --checkpoints DIR    where global models are written (default .fedlearn/checkpoints)
+
+Tokens come from FEDLEARN_API_TOKEN and FEDLEARN_CLIENT_TOKEN; when unset, random ones are made
+and printed once.
+`;
+
+export async function runServerCommand(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string' },
+      rounds: { type: 'string' },
+      'min-clients': { type: 'string' },
+      fraction: { type: 'string' },
+      'local-epochs': { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      checkpoints: { type: 'string', default: '.fedlearn/checkpoints' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout(SERVER_HELP);
+    return 0;
+  }
+  const apiToken = io.env.FEDLEARN_API_TOKEN ?? randomBytes(24).toString('base64url');
+  const clientToken = io.env.FEDLEARN_CLIENT_TOKEN ?? randomBytes(24).toString('base64url');
+  const tls =
+    values['tls-cert'] && values['tls-key']
+      ? { cert: values['tls-cert'], key: values['tls-key'] }
+      : undefined;
+  const coordinator = await Coordinator.start({
+    host: values.host,
+    port: intOption(values.port, 'port', 8700, 0, 65535),
+    apiToken,
+    clientToken,
+    checkpointDir: values.checkpoints,
+    logger: pino({ name: 'fedlearn-coordinator' }),
+    ...(tls ? { tls } : {}),
+  });
+  io.stderr(`coordinator listening on ${coordinator.url}\n`);
+  if (!io.env.FEDLEARN_API_TOKEN) io.stderr(`FEDLEARN_API_TOKEN=${apiToken}\n`);
+  if (!io.env.FEDLEARN_CLIENT_TOKEN) io.stderr(`FEDLEARN_CLIENT_TOKEN=${clientToken}\n`);
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  if (values.rounds) {
+    const minClients = intOption(values['min-clients'], 'min-clients', 2);
+    const job = coordinator.submitJob({
+      rounds: intOption(values.rounds, 'rounds', 20),
+      seed: intOption(values.seed, 'seed', 42, 0, 2 ** 31),
+      strategy: {
+        minFitClients: minClients,
+        fractionFit: numberOption(values.fraction, 'fraction', 1, 0, 1),
+      },
+      fit: {
+        localEpochs: intOption(values['local-epochs'], 'local-epochs', 1),
+        batchSize: intOption(values['batch-size'], 'batch-size', 32),
+        learningRate: numberOption(values.lr, 'lr', 0.1, 0, 10),
+      },
+    });
+    const done = await Promise.race([coordinator.waitForJob(job.id), stopped.then(() => undefined)]);
+    if (done) io.stdout(`${roundTable(done.rounds)}\njob ${done.id} ${done.status}\n`);
+  } else {
+    await stopped;
+  }
+  await coordinator.stop();
+  return 0;
+}

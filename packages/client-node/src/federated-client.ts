@@ -1,0 +1,190 @@
+import {
+  type ClientMessage,
+  ClientSession,
+  DEFAULT_MAX_PARAMS_BYTES,
+  FedlearnError,
+  FRAME_EVENT,
+  FrameAssembler,
+  isErrorCode,
+  type SessionEvent,
+  type Trainer,
+  toFrames,
+} from '@fedlearn/core';
+import { io, type Socket } from 'socket.io-client';
+
+export interface FederatedClientOptions {
+  /** Coordinator URL, e.g. `http://127.0.0.1:8700`. */
+  serverUrl: string;
+  /** The coordinator's client token. */
+  token: string;
+  clientId: string;
+  trainer: Trainer;
+  /** PEM CA certificate(s) to trust for an `https` coordinator with a private CA. */
+  ca?: string;
+  /** Reconnection backoff: doubles from `initialDelayMs` up to `maxDelayMs`, ± `jitter` (0–1). */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number; jitter?: number };
+  maxPayloadBytes?: number;
+  chunkBytes?: number;
+  onEvent?: (event: ClientEvent) => void;
+  /** Stop cleanly on SIGINT/SIGTERM (default true). */
+  handleSignals?: boolean;
+}
+
+export type ClientEvent =
+  | SessionEvent
+  | { type: 'connected' }
+  | { type: 'disconnected'; reason: string }
+  | { type: 'connect_error'; message: string };
+
+/**
+ * A federated-learning client for Node: connects to a coordinator, trains when asked, and
+ * reconnects with exponential backoff and jitter until stopped.
+ *
+ * @example
+ * const client = new FederatedClient({ serverUrl, token, clientId: 'node-1', trainer });
+ * await client.start();
+ * await client.done; // until stop(), a signal, or a fatal error
+ */
+export class FederatedClient {
+  private socket: Socket | undefined;
+  private readonly session: ClientSession;
+  private assembler: FrameAssembler;
+  private nextTransferId = 0;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private resolveDone!: () => void;
+  private rejectDone!: (error: Error) => void;
+  private signalHandler: (() => void) | undefined;
+  /** Settles when the client stops: resolves on stop() or a signal, rejects on a fatal error. */
+  readonly done: Promise<void>;
+
+  constructor(private readonly options: FederatedClientOptions) {
+    this.done = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    this.done.catch(() => undefined);
+    this.assembler = this.newAssembler();
+    this.session = new ClientSession({
+      clientId: options.clientId,
+      trainer: options.trainer,
+      transport: { send: (message) => this.send(message) },
+      maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES,
+      runtime: `node ${process.versions.node}`,
+      onEvent: (event) => this.onSessionEvent(event),
+    });
+  }
+
+  /** Connects; resolves once the coordinator has accepted the socket (or rejects on a fatal refusal). */
+  start(): Promise<void> {
+    const { reconnect = {} } = this.options;
+    const socket = io(this.options.serverUrl, {
+      auth: { token: this.options.token },
+      transports: ['websocket'],
+      reconnection: true,
+      reconnectionDelay: reconnect.initialDelayMs ?? 500,
+      reconnectionDelayMax: reconnect.maxDelayMs ?? 10_000,
+      randomizationFactor: reconnect.jitter ?? 0.5,
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+    });
+    this.socket = socket;
+    if (this.options.handleSignals ?? true) {
+      this.signalHandler = () => void this.stop();
+      process.once('SIGINT', this.signalHandler);
+      process.once('SIGTERM', this.signalHandler);
+    }
+    const connected = new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      this.done.catch(reject);
+    });
+    socket.on('connect', () => {
+      this.assembler = this.newAssembler();
+      this.emit({ type: 'connected' });
+      void this.session.connected();
+    });
+    socket.on('disconnect', (reason) => {
+      this.emit({ type: 'disconnected', reason });
+      this.stopHeartbeat();
+    });
+    socket.on('connect_error', (error: Error & { data?: { code?: unknown; message?: string } }) => {
+      const code = error.data?.code;
+      if (isErrorCode(code) && code === 'UNAUTHORIZED') {
+        this.fail(new FedlearnError('UNAUTHORIZED', error.data?.message ?? error.message));
+        return;
+      }
+      this.emit({ type: 'connect_error', message: error.message });
+    });
+    socket.on(FRAME_EVENT, (frame: unknown) => {
+      try {
+        const message = this.assembler.accept(frame);
+        if (message) void this.session.receive(message);
+      } catch (error) {
+        const e = error as FedlearnError;
+        this.emit({
+          type: 'task_failed',
+          kind: 'receive',
+          code: e.code ?? 'MALFORMED_MESSAGE',
+          message: e.message,
+        });
+      }
+    });
+    return connected;
+  }
+
+  /** Disconnects and resolves `done`. Safe to call more than once. */
+  async stop(): Promise<void> {
+    this.cleanup();
+    this.resolveDone();
+  }
+
+  private fail(error: FedlearnError): void {
+    this.cleanup();
+    this.rejectDone(error);
+  }
+
+  private cleanup(): void {
+    this.stopHeartbeat();
+    this.socket?.disconnect();
+    if (this.signalHandler) {
+      process.off('SIGINT', this.signalHandler);
+      process.off('SIGTERM', this.signalHandler);
+      this.signalHandler = undefined;
+    }
+  }
+
+  private async send(message: ClientMessage): Promise<void> {
+    const socket = this.socket;
+    if (!socket?.connected) throw new FedlearnError('TRANSPORT_CLOSED', 'not connected to the coordinator');
+    for (const frame of toFrames(message, this.nextTransferId++, this.options.chunkBytes))
+      socket.emit(FRAME_EVENT, frame);
+  }
+
+  private onSessionEvent(event: SessionEvent): void {
+    if (event.type === 'welcome') this.startHeartbeat();
+    this.emit(event);
+    if (event.type === 'server_error' && event.fatal && this.session.fatal) this.fail(this.session.fatal);
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.heartbeat = setInterval(() => {
+      this.send({ type: 'heartbeat', sentAt: Date.now() }).catch(() => undefined);
+    }, 5000);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private newAssembler(): FrameAssembler {
+    return new FrameAssembler({
+      maxPayloadBytes: this.options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES,
+      ...(this.options.chunkBytes ? { chunkBytes: this.options.chunkBytes } : {}),
+    });
+  }
+
+  private emit(event: ClientEvent): void {
+    this.options.onEvent?.(event);
+  }
+}

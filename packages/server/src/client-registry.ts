@@ -1,0 +1,85 @@
+import type { ClientInfo, Hello } from '@fedlearn/core';
+import type { ClientConnection } from './connection.js';
+
+export interface RegisteredClient {
+  info: ClientInfo;
+  connection: ClientConnection;
+  joinedAt: number;
+  lastSeen: number;
+  runtime: string | undefined;
+}
+
+type Listener = () => void;
+
+/** The clients that have said hello, by client id. A reconnecting client replaces its old connection. */
+export class ClientRegistry {
+  private readonly clients = new Map<string, RegisteredClient>();
+  private readonly listeners = new Set<Listener>();
+
+  register(connection: ClientConnection, hello: Hello, now: number): RegisteredClient | undefined {
+    const previous = this.clients.get(hello.clientId);
+    const client: RegisteredClient = {
+      info: {
+        clientId: hello.clientId,
+        numExamples: hello.numExamples,
+        numEvalExamples: hello.numEvalExamples,
+        capabilities: hello.capabilities,
+      },
+      connection,
+      joinedAt: now,
+      lastSeen: now,
+      runtime: hello.runtime,
+    };
+    connection.clientId = hello.clientId;
+    this.clients.set(hello.clientId, client);
+    this.notify();
+    return previous && previous.connection !== connection ? previous : undefined;
+  }
+
+  /** Forgets the client on `connection`, unless it already reconnected on another one. */
+  remove(connection: ClientConnection): string | undefined {
+    const id = connection.clientId;
+    if (id === undefined || this.clients.get(id)?.connection !== connection) return undefined;
+    this.clients.delete(id);
+    this.notify();
+    return id;
+  }
+
+  touch(clientId: string, now: number): void {
+    const client = this.clients.get(clientId);
+    if (client) client.lastSeen = now;
+  }
+
+  get(clientId: string): RegisteredClient | undefined {
+    return this.clients.get(clientId);
+  }
+
+  /** Whether `connection` is the live connection of a registered client. */
+  isCurrent(connection: ClientConnection): boolean {
+    return (
+      connection.clientId !== undefined && this.clients.get(connection.clientId)?.connection === connection
+    );
+  }
+
+  ready(): ClientInfo[] {
+    return [...this.clients.values()].map((c) => c.info);
+  }
+
+  all(): RegisteredClient[] {
+    return [...this.clients.values()];
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Calls `listener` whenever a client joins or leaves; returns the unsubscribe function. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

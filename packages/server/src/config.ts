@@ -1,0 +1,35 @@
+import { DEFAULT_MAX_PARAMS_BYTES, FedlearnError } from '@fedlearn/core';
+import { z } from 'zod';
+
+export const coordinatorConfigSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8700),
+  /** Bearer token for the control API (`/v1/*`). */
+  apiToken: z.string().min(16, 'apiToken must be at least 16 characters'),
+  /** Token clients present in the socket.io handshake (`auth.token`). */
+  clientToken: z.string().min(16, 'clientToken must be at least 16 characters'),
+  tls: z.object({ key: z.string(), cert: z.string() }).optional(),
+  /** Largest model payload accepted from a client, in bytes. */
+  maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PARAMS_BYTES),
+  chunkBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(512 * 1024),
+  heartbeatIntervalMs: z.number().int().positive().default(5000),
+  /** Folder for the global model after every round (TensorFlow.js layers format). */
+  checkpointDir: z.string().default('.fedlearn/checkpoints'),
+  serverId: z.string().default('fedlearn-coordinator'),
+});
+
+export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;
+export type CoordinatorConfigInput = z.input<typeof coordinatorConfigSchema>;
+
+export function parseCoordinatorConfig(input: CoordinatorConfigInput): CoordinatorConfig {
+  const result = coordinatorConfigSchema.safeParse(input);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new FedlearnError('INVALID_CONFIG', `invalid coordinator configuration: ${issues}`);
+  }
+  return result.data;
+}

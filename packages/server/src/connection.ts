@@ -1,0 +1,116 @@
+import {
+  type ClientMessage,
+  FedlearnError,
+  FRAME_EVENT,
+  FrameAssembler,
+  parseClientMessage,
+  type ServerMessage,
+  toFedlearnError,
+  toFrames,
+} from '@fedlearn/core';
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+
+export interface ConnectionOptions {
+  maxPayloadBytes: number;
+  chunkBytes: number;
+  logger: Logger;
+  onMessage: (connection: ClientConnection, message: ClientMessage) => void;
+  /** A message from this client was refused before it could be routed (bad frame, too large, malformed). */
+  onRefused: (connection: ClientConnection, error: FedlearnError) => void;
+}
+
+/**
+ * One client's socket: frames in and out, validation of every inbound message, and typed
+ * refusals sent back to this client only.
+ */
+export class ClientConnection {
+  clientId: string | undefined;
+  bytesIn = 0;
+  bytesOut = 0;
+  private readonly assembler: FrameAssembler;
+  private nextTransferId = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.assembler = new FrameAssembler({
+      maxPayloadBytes: options.maxPayloadBytes,
+      chunkBytes: options.chunkBytes,
+    });
+    socket.on(FRAME_EVENT, (frame: unknown) => this.receive(frame));
+  }
+
+  get id(): string {
+    return this.socket.id;
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  private receive(frame: unknown): void {
+    let message: ClientMessage;
+    try {
+      const raw = this.assembler.accept(frame);
+      if (raw === undefined) return;
+      message = parseClientMessage(raw);
+      if ('params' in message) this.bytesIn += message.params.length;
+    } catch (error) {
+      const e = toFedlearnError(error, 'MALFORMED_MESSAGE');
+      const { type, jobId, round } = e.details as { type?: string; jobId?: string; round?: number };
+      this.refuse(e, type, {
+        ...(typeof jobId === 'string' ? { jobId } : {}),
+        ...(typeof round === 'number' ? { round } : {}),
+      });
+      this.options.onRefused(this, e);
+      return;
+    }
+    this.options.onMessage(this, message);
+  }
+
+  /** Sends a message; returns the binary payload size sent. */
+  send(message: ServerMessage): number {
+    const frames = toFrames(message, this.nextTransferId++, this.options.chunkBytes);
+    for (const frame of frames) this.socket.emit(FRAME_EVENT, frame);
+    const size = 'params' in message ? message.params.length : 0;
+    this.bytesOut += size;
+    return size;
+  }
+
+  /** Sends a typed error to this client and logs it. A fatal one closes the connection. */
+  refuse(
+    error: FedlearnError,
+    inReplyTo?: string,
+    where: { jobId?: string; round?: number } = {},
+    fatal = false,
+  ): void {
+    this.options.logger.warn(
+      { clientId: this.clientId, socket: this.id, code: error.code, inReplyTo, ...where },
+      `refused: ${error.message}`,
+    );
+    this.socket.emit(FRAME_EVENT, {
+      f: 'm',
+      msg: {
+        type: 'error',
+        error: error.toJSON(),
+        inReplyTo: inReplyTo === undefined ? undefined : { type: inReplyTo, ...where },
+        fatal,
+      },
+    });
+    if (fatal) setImmediate(() => this.socket.disconnect(true));
+  }
+
+  disconnect(): void {
+    this.socket.disconnect(true);
+  }
+}
+
+export function refusal(
+  code: FedlearnError['code'],
+  message: string,
+  details?: Record<string, unknown>,
+): FedlearnError {
+  return new FedlearnError(code, message, details ? { details } : {});
+}

@@ -1,0 +1,64 @@
+import type { ModelParams, WireError } from '@fedlearn/core';
+import type { JobSpec } from './job-spec.js';
+
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** What one round did: who took part, what it cost, how good the new model is. */
+export interface RoundSummary {
+  round: number;
+  status: 'ok' | 'failed';
+  sampled: number;
+  completed: number;
+  /** Clients that disconnected before answering. */
+  dropped: number;
+  /** Clients whose update was refused or who reported an error. */
+  failed: number;
+  /** Clients still silent at the deadline. */
+  timedOut: number;
+  trainLoss?: number;
+  trainMetrics?: Record<string, number>;
+  /** Headline metrics: server-side test set when there is one, else federated evaluation. */
+  accuracy?: number;
+  loss?: number;
+  federated?: { loss: number; numExamples: number; [metric: string]: number };
+  server?: { loss: number; accuracy?: number; [metric: string]: number | undefined };
+  seconds: number;
+  bytesUp: number;
+  bytesDown: number;
+  checkpoint?: string;
+  error?: WireError;
+}
+
+export interface JobState {
+  id: string;
+  spec: JobSpec;
+  status: JobStatus;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  currentRound?: number;
+  rounds: RoundSummary[];
+  error?: WireError;
+}
+
+/** Server-side evaluation of the global model, e.g. on a held-out test set. */
+export type ServerEvaluator = (
+  params: ModelParams,
+  round: number,
+) => Promise<{ loss: number; accuracy?: number; [metric: string]: number | undefined }>;
+
+export type CoordinatorEvent =
+  | { type: 'client_joined'; clientId: string; connected: number }
+  | { type: 'client_left'; clientId: string; connected: number }
+  | { type: 'job_started'; job: JobState }
+  | { type: 'round_started'; jobId: string; round: number; sampled: string[] }
+  | {
+      type: 'fit_received';
+      jobId: string;
+      round: number;
+      clientId: string;
+      completed: number;
+      sampled: number;
+    }
+  | { type: 'round_completed'; job: JobState; summary: RoundSummary }
+  | { type: 'job_finished'; job: JobState };

@@ -1,0 +1,405 @@
+import {
+  type Clock,
+  createRng,
+  decodeParams,
+  type EvaluateRes,
+  encodeParams,
+  FedlearnError,
+  type FitRes,
+  flattenParams,
+  float32ToBytes,
+  type ModelParams,
+  type Rng,
+  type Strategy,
+  type TensorSpec,
+  toFedlearnError,
+  unflattenParams,
+  weightSpecsFrom,
+} from '@fedlearn/core';
+import type { Logger } from 'pino';
+import type { CheckpointWriter } from './checkpoint.js';
+import type { ClientRegistry, RegisteredClient } from './client-registry.js';
+import type { ClientConnection } from './connection.js';
+import type { CoordinatorEvent, JobState, RoundSummary, ServerEvaluator } from './events.js';
+import { initialModel } from './initial-model.js';
+import type { JobSpec } from './job-spec.js';
+import { Phase } from './phase.js';
+
+export interface JobRunnerDeps {
+  job: JobState;
+  spec: JobSpec;
+  strategy: Strategy;
+  clients: ClientRegistry;
+  clock: Clock;
+  logger: Logger;
+  maxPayloadBytes: number;
+  checkpoints: CheckpointWriter;
+  evaluator: ServerEvaluator | undefined;
+  emit: (event: CoordinatorEvent) => void;
+}
+
+/** The global model between rounds. */
+interface GlobalModel {
+  specs: TensorSpec[];
+  topology: Record<string, unknown> | undefined;
+  flat: Float32Array;
+}
+
+/** Runs one job: R rounds of sample → fit → aggregate → evaluate → checkpoint. */
+export class JobRunner {
+  private readonly rng: Rng;
+  private model: GlobalModel | undefined;
+  private fitPhase: Phase<true> | undefined;
+  private evalPhase: Phase<EvaluateRes> | undefined;
+  private aggregation: ReturnType<Strategy['beginRound']> | undefined;
+  private roundBytesUp = 0;
+  private pendingParameters: ((clientId: string, message: unknown) => void) | undefined;
+  private cancelled = false;
+
+  constructor(private readonly deps: JobRunnerDeps) {
+    this.rng = createRng(deps.spec.seed);
+  }
+
+  get id(): string {
+    return this.deps.job.id;
+  }
+
+  async run(): Promise<void> {
+    const { job, spec, emit } = this.deps;
+    job.status = 'running';
+    job.startedAt = new Date(this.deps.clock.now()).toISOString();
+    emit({ type: 'job_started', job });
+    try {
+      this.model = await initialModel(this.deps, (handler) => {
+        this.pendingParameters = handler;
+      });
+      this.pendingParameters = undefined;
+      for (let round = 1; round <= spec.rounds && !this.cancelled; round++) {
+        job.currentRound = round;
+        const summary = await this.runRound(round);
+        job.rounds.push(summary);
+        emit({ type: 'round_completed', job, summary });
+      }
+      job.status = this.cancelled ? 'cancelled' : 'completed';
+    } catch (error) {
+      const e = toFedlearnError(error);
+      job.status = 'failed';
+      job.error = e.toJSON();
+      this.deps.logger.error({ jobId: job.id, code: e.code }, `job failed: ${e.message}`);
+    } finally {
+      job.finishedAt = new Date(this.deps.clock.now()).toISOString();
+      this.fitPhase?.close();
+      this.evalPhase?.close();
+      emit({ type: 'job_finished', job });
+    }
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.fitPhase?.close();
+    this.evalPhase?.close();
+  }
+
+  /** The global model as tfjs layers artifacts (undefined before the first model exists). */
+  artifacts() {
+    const model = this.model;
+    if (!model?.topology) return undefined;
+    return {
+      modelTopology: model.topology,
+      weightSpecs: weightSpecsFrom(model.specs),
+      weightData: float32ToBytes(model.flat),
+    };
+  }
+
+  currentParams(): ModelParams | undefined {
+    return this.model && unflattenParams(this.model.flat, this.model.specs);
+  }
+
+  private async runRound(round: number): Promise<RoundSummary> {
+    const { spec, strategy, clock, logger } = this.deps;
+    const model = this.model!;
+    const started = clock.now();
+    const summary: RoundSummary = {
+      round,
+      status: 'ok',
+      sampled: 0,
+      completed: 0,
+      dropped: 0,
+      failed: 0,
+      timedOut: 0,
+      seconds: 0,
+      bytesUp: 0,
+      bytesDown: 0,
+    };
+    const enough = await waitForClients(
+      this.deps.clients,
+      strategy.minAvailableClients,
+      spec.clientWaitMs,
+      clock,
+    );
+    if (!enough || this.cancelled) {
+      return this.failRound(
+        summary,
+        started,
+        new FedlearnError(
+          'QUORUM_NOT_REACHED',
+          `fewer than ${strategy.minAvailableClients} clients connected within ${spec.clientWaitMs} ms`,
+        ),
+      );
+    }
+    const sampled = strategy.configureFit(round, this.deps.clients.ready(), this.rng);
+    summary.sampled = sampled.length;
+    this.deps.emit({ type: 'round_started', jobId: this.id, round, sampled });
+    const globalBytes = encodeParams(unflattenParams(model.flat, model.specs));
+    this.aggregation = strategy.beginRound(round, model.flat);
+    this.roundBytesUp = 0;
+    const fit = new Phase<true>('fit', this.id, round, sampled, spec.roundTimeoutMs, clock);
+    this.fitPhase = fit;
+    sampled.forEach((clientId, index) => {
+      const client = this.deps.clients.get(clientId);
+      if (!client) {
+        fit.drop(clientId);
+        return;
+      }
+      summary.bytesDown += client.connection.send({
+        type: 'fit_ins',
+        jobId: this.id,
+        round,
+        deadline: fit.deadline,
+        config: { ...spec.fit, seed: (spec.seed * 7919 + round * 104729 + index) >>> 0 },
+        params: globalBytes,
+      });
+    });
+    await fit.closed;
+    this.fitPhase = undefined;
+    Object.assign(summary, {
+      completed: fit.results.size,
+      failed: fit.failed.size,
+      dropped: fit.dropped.size,
+      timedOut: fit.timedOut.length,
+    });
+    summary.bytesUp = this.roundBytesUp;
+    for (const clientId of fit.timedOut) {
+      logger.warn({ jobId: this.id, round, clientId }, 'no fit result before the deadline');
+    }
+    try {
+      if (fit.results.size < strategy.minFitClients) {
+        throw new FedlearnError(
+          'QUORUM_NOT_REACHED',
+          `round ${round}: ${fit.results.size} of ${sampled.length} clients returned an update, the quorum is ${strategy.minFitClients}`,
+        );
+      }
+      const { params, metrics } = this.aggregation.finish();
+      model.flat = params;
+      summary.trainLoss = metrics.loss;
+      summary.trainMetrics = metrics;
+    } catch (error) {
+      return this.failRound(summary, started, toFedlearnError(error));
+    } finally {
+      this.aggregation.dispose();
+      this.aggregation = undefined;
+    }
+    await this.evaluate(round, summary);
+    const artifacts = this.artifacts();
+    if (artifacts) summary.checkpoint = await this.deps.checkpoints.save(this.id, round, artifacts);
+    summary.seconds = (clock.now() - started) / 1000;
+    return summary;
+  }
+
+  private failRound(summary: RoundSummary, started: number, error: FedlearnError): RoundSummary {
+    this.deps.logger.warn({ jobId: this.id, round: summary.round, code: error.code }, error.message);
+    summary.status = 'failed';
+    summary.error = error.toJSON();
+    summary.seconds = (this.deps.clock.now() - started) / 1000;
+    return summary;
+  }
+
+  private async evaluate(round: number, summary: RoundSummary): Promise<void> {
+    const { spec, strategy, clock, evaluator } = this.deps;
+    const model = this.model!;
+    if (spec.federatedEvaluation) {
+      const chosen = strategy.configureEvaluate(round, this.deps.clients.ready(), this.rng);
+      const phase = new Phase<EvaluateRes>('evaluate', this.id, round, chosen, spec.evaluateTimeoutMs, clock);
+      this.evalPhase = phase;
+      const bytes = encodeParams(unflattenParams(model.flat, model.specs));
+      for (const clientId of chosen) {
+        const client = this.deps.clients.get(clientId);
+        if (!client) {
+          phase.drop(clientId);
+          continue;
+        }
+        summary.bytesDown += client.connection.send({
+          type: 'evaluate_ins',
+          jobId: this.id,
+          round,
+          deadline: phase.deadline,
+          config: { batchSize: spec.fit.batchSize },
+          params: bytes,
+        });
+      }
+      await phase.closed;
+      this.evalPhase = undefined;
+      const federated = strategy.aggregateEvaluate(
+        round,
+        [...phase.results].map(([clientId, r]) => ({
+          clientId,
+          numExamples: r.numExamples,
+          loss: r.loss,
+          metrics: r.metrics,
+        })),
+      );
+      if (federated)
+        summary.federated = {
+          loss: federated.loss,
+          numExamples: federated.numExamples,
+          ...federated.metrics,
+        };
+    }
+    if (evaluator) {
+      const result = await evaluator(unflattenParams(model.flat, model.specs), round);
+      summary.server = result;
+    }
+    const headline = summary.server ?? summary.federated;
+    if (headline) {
+      summary.loss = headline.loss;
+      if (typeof headline.accuracy === 'number') summary.accuracy = headline.accuracy;
+    }
+  }
+
+  /** Routes a result message from a registered client to the phase waiting for it. */
+  handle(client: RegisteredClient, message: FitRes | EvaluateRes): void {
+    if (message.type === 'fit_res') this.onFitRes(client, message);
+    else this.onEvaluateRes(client, message);
+  }
+
+  onParameters(clientId: string, message: unknown): void {
+    this.pendingParameters?.(clientId, message);
+  }
+
+  /** A client reported it could not do a task. */
+  onClientError(clientId: string, jobId: string | undefined, round: number | undefined): void {
+    for (const phase of [this.fitPhase, this.evalPhase]) {
+      if (phase?.isOpen && phase.jobId === jobId && phase.round === round && phase.pending.has(clientId)) {
+        phase.fail(clientId);
+      }
+    }
+  }
+
+  clientLeft(clientId: string): void {
+    this.fitPhase?.drop(clientId);
+    this.evalPhase?.drop(clientId);
+  }
+
+  private onFitRes(client: RegisteredClient, message: FitRes): void {
+    const { connection, info } = client;
+    const phase = this.fitPhase;
+    const where = { jobId: message.jobId, round: message.round };
+    if (!phase?.isOpen || phase.jobId !== message.jobId || phase.round !== message.round) {
+      return refuseStale(connection, 'fit_res', where, phase?.round ?? this.deps.job.currentRound);
+    }
+    if (!phase.pending.has(info.clientId)) {
+      const code =
+        phase.results.has(info.clientId) || phase.failed.has(info.clientId)
+          ? 'DUPLICATE_UPDATE'
+          : 'NOT_SAMPLED';
+      return connection.refuse(
+        new FedlearnError(code, `no update is expected from ${info.clientId} in round ${message.round}`),
+        'fit_res',
+        where,
+      );
+    }
+    try {
+      if (message.numExamples > info.numExamples) {
+        throw new FedlearnError(
+          'INVALID_ARGUMENT',
+          `update claims ${message.numExamples} examples, the client announced ${info.numExamples}`,
+        );
+      }
+      const params = decodeParams(message.params, {
+        maxBytes: this.deps.maxPayloadBytes,
+        expected: this.model!.specs,
+      });
+      this.aggregation!.add({
+        clientId: info.clientId,
+        numExamples: message.numExamples,
+        params: flattenParams(params),
+        metrics: message.metrics,
+      });
+      this.roundBytesUp += message.params.length;
+      phase.succeed(info.clientId, true);
+      this.deps.emit({
+        type: 'fit_received',
+        jobId: this.id,
+        round: message.round,
+        clientId: info.clientId,
+        completed: phase.results.size,
+        sampled: phase.results.size + phase.pending.size + phase.failed.size + phase.dropped.size,
+      });
+    } catch (error) {
+      connection.refuse(toFedlearnError(error, 'MALFORMED_MESSAGE'), 'fit_res', where);
+      phase.fail(info.clientId);
+    }
+  }
+
+  private onEvaluateRes(client: RegisteredClient, message: EvaluateRes): void {
+    const phase = this.evalPhase;
+    const where = { jobId: message.jobId, round: message.round };
+    if (!phase?.isOpen || phase.jobId !== message.jobId || phase.round !== message.round) {
+      return refuseStale(
+        client.connection,
+        'evaluate_res',
+        where,
+        phase?.round ?? this.deps.job.currentRound,
+      );
+    }
+    if (!phase.pending.has(client.info.clientId)) {
+      return client.connection.refuse(
+        new FedlearnError('NOT_SAMPLED', 'no evaluation is expected from this client'),
+        'evaluate_res',
+        where,
+      );
+    }
+    phase.succeed(client.info.clientId, message);
+  }
+}
+
+function refuseStale(
+  connection: ClientConnection,
+  type: string,
+  where: { jobId: string; round: number },
+  current: number | undefined,
+): void {
+  connection.refuse(
+    new FedlearnError(
+      'STALE_ROUND',
+      `round ${where.round} of job ${where.jobId} is not accepting results (current round: ${current ?? 'none'})`,
+      {
+        details: { currentRound: current ?? null },
+      },
+    ),
+    type,
+    where,
+  );
+}
+
+/** Resolves true once `count` clients are connected, false after `timeoutMs`. */
+export function waitForClients(
+  clients: ClientRegistry,
+  count: number,
+  timeoutMs: number,
+  clock: Clock,
+): Promise<boolean> {
+  if (clients.size >= count) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(() => {
+      unsubscribe();
+      resolve(false);
+    }, timeoutMs);
+    const unsubscribe = clients.subscribe(() => {
+      if (clients.size < count) return;
+      clock.clearTimeout(timer);
+      unsubscribe();
+      resolve(true);
+    });
+  });
+}

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { API_TOKEN, startCoordinator } from './harness.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function setup() {
+  const { coordinator } = await startCoordinator();
+  cleanups.push(() => coordinator.stop());
+  const call = (path: string, init: RequestInit = {}, token: string | null = API_TOKEN) =>
+    fetch(`${coordinator.url}${path}`, {
+      ...init,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+      },
+    });
+  return { coordinator, call };
+}
+
+describe('control API', () => {
+  it('answers health and metrics without a token', async () => {
+    const { call } = await setup();
+    expect(await (await call('/healthz', {}, null)).json()).toEqual({ status: 'ok' });
+    const metrics = await (await call('/metrics', {}, null)).text();
+    expect(metrics).toContain('fedlearn_clients_connected');
+  });
+
+  it('refuses /v1 without the right bearer token', async () => {
+    const { call } = await setup();
+    for (const token of [null, 'wrong-token-wrong-token']) {
+      const response = await call('/v1/status', {}, token);
+      expect(response.status).toBe(401);
+      expect((await response.json()).error.code).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it('creates, lists, reads and cancels a job', async () => {
+    const { call } = await setup();
+    const created = await call('/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ rounds: 2, clientWaitMs: 60_000 }),
+    });
+    expect(created.status).toBe(201);
+    const job = await created.json();
+    expect(job).toMatchObject({ status: expect.stringMatching(/queued|running/), spec: { rounds: 2 } });
+    const conflict = await call('/v1/jobs', { method: 'POST', body: JSON.stringify({ rounds: 1 }) });
+    expect(conflict.status).toBe(409);
+    expect((await conflict.json()).error.code).toBe('JOB_CONFLICT');
+    expect((await (await call(`/v1/jobs/${job.id}`)).json()).id).toBe(job.id);
+    expect((await (await call('/v1/jobs')).json()).jobs).toHaveLength(1);
+    const status = await (await call('/v1/status')).json();
+    expect(status.job.id).toBe(job.id);
+    expect((await call(`/v1/jobs/${job.id}/cancel`, { method: 'POST' })).status).toBe(200);
+  });
+
+  it('answers bad requests with typed errors', async () => {
+    const { call } = await setup();
+    const invalid = await call('/v1/jobs', { method: 'POST', body: JSON.stringify({ rounds: 0, bogus: 1 }) });
+    expect(invalid.status).toBe(400);
+    const body = await invalid.json();
+    expect(body.error.code).toBe('INVALID_CONFIG');
+    expect(body.error.message).toMatch(/rounds/);
+    const notJson = await fetch(`${(await setup()).coordinator.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: '{not json',
+    });
+    expect(notJson.status).toBe(400);
+    expect((await notJson.json()).error.code).toBe('MALFORMED_MESSAGE');
+    const missing = await call('/v1/jobs/nope');
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error.code).toBe('JOB_NOT_FOUND');
+  });
+});

@@ -1,0 +1,207 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type ClientMessage,
+  ClientSession,
+  FRAME_EVENT,
+  FrameAssembler,
+  type ModelParams,
+  PROTOCOL_VERSION,
+  type SessionEvent,
+  type Trainer,
+  toFrames,
+} from '@fedlearn/core';
+import pino from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import { Coordinator, type CoordinatorEvent, type CoordinatorOptions } from '../src/index.js';
+
+export const API_TOKEN = 'test-api-token-0123456789';
+export const CLIENT_TOKEN = 'test-client-token-0123456789';
+export const SPECS = [{ name: 'w', shape: [4] }];
+
+export function params(values: number[]): ModelParams {
+  return [{ name: 'w', shape: [4], values: Float32Array.from(values) }];
+}
+
+/** Collects log records in memory so tests can assert what was logged. */
+export function memoryLogger() {
+  const records: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  return { logger, records };
+}
+
+export async function startCoordinator(options: Partial<CoordinatorOptions> = {}) {
+  const { logger, records } = memoryLogger();
+  const coordinator = await Coordinator.start({
+    port: 0,
+    apiToken: API_TOKEN,
+    clientToken: CLIENT_TOKEN,
+    checkpointDir: mkdtempSync(join(tmpdir(), 'fedlearn-ckpt-')),
+    logger,
+    ...options,
+  });
+  return { coordinator, logs: records };
+}
+
+/** Resolves with the first coordinator event that matches. */
+export function nextEvent<T extends CoordinatorEvent['type']>(
+  coordinator: Coordinator,
+  type: T,
+  where: (event: Extract<CoordinatorEvent, { type: T }>) => boolean = () => true,
+): Promise<Extract<CoordinatorEvent, { type: T }>> {
+  return new Promise((resolve) => {
+    const off = coordinator.on((event) => {
+      if (event.type === type && where(event as Extract<CoordinatorEvent, { type: T }>)) {
+        off();
+        resolve(event as Extract<CoordinatorEvent, { type: T }>);
+      }
+    });
+  });
+}
+
+/** A trainer doing arithmetic: the new weights are the global ones plus `delta`. */
+export function arithmeticTrainer(delta: number, numExamples: number): Trainer {
+  return {
+    numExamples,
+    numEvalExamples: 5,
+    backend: 'arithmetic',
+    specs: () => SPECS,
+    getParameters: async () => ({
+      params: params([0, 0, 0, 0]),
+      modelTopology: { class_name: 'Sequential', config: {} },
+    }),
+    fit: async (global) => ({
+      params: params(Array.from(global[0]!.values, (v) => v + delta)),
+      numExamples,
+      metrics: { loss: delta },
+    }),
+    evaluate: async () => ({ numExamples: 5, loss: delta, metrics: { accuracy: 0.5 } }),
+  };
+}
+
+/** A well-behaved client: the real ClientSession over a real socket.io connection. */
+export class TestClient {
+  readonly events: SessionEvent[] = [];
+  readonly socket: Socket;
+  private readonly session: ClientSession;
+  private readonly assembler = new FrameAssembler({ maxPayloadBytes: 1 << 24 });
+  private transfer = 0;
+
+  constructor(url: string, clientId: string, trainer: Trainer, token = CLIENT_TOKEN) {
+    this.socket = io(url, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    this.session = new ClientSession({
+      clientId,
+      trainer,
+      transport: { send: async (m) => this.send(m) },
+      onEvent: (e) => this.events.push(e),
+    });
+    this.socket.on('connect', () => void this.session.connected());
+    this.socket.on(FRAME_EVENT, (frame: unknown) => {
+      const message = this.assembler.accept(frame);
+      if (message) void this.session.receive(message);
+    });
+  }
+
+  send(message: ClientMessage): void {
+    for (const frame of toFrames(message, this.transfer++)) this.socket.emit(FRAME_EVENT, frame);
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+/** A raw socket that speaks frames directly, for sending what a real client never would. */
+export class RawClient {
+  readonly received: Record<string, unknown>[] = [];
+  readonly socket: Socket;
+  private readonly assembler = new FrameAssembler({ maxPayloadBytes: 1 << 24 });
+  private transfer = 0;
+  private waiters: {
+    match: (m: Record<string, unknown>) => boolean;
+    resolve: (m: Record<string, unknown>) => void;
+  }[] = [];
+
+  constructor(url: string, token = CLIENT_TOKEN) {
+    this.socket = io(url, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    this.socket.on(FRAME_EVENT, (frame: unknown) => {
+      const message = this.assembler.accept(frame);
+      if (!message) return;
+      this.received.push(message);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(message)) return true;
+        w.resolve(message);
+        return false;
+      });
+    });
+  }
+
+  connected(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.socket.connected) return resolve();
+      this.socket.once('connect', () => resolve());
+      this.socket.once('connect_error', reject);
+    });
+  }
+
+  hello(clientId: string, protocolVersion = PROTOCOL_VERSION, numExamples = 10): void {
+    this.sendRaw({
+      f: 'm',
+      msg: {
+        type: 'hello',
+        protocolVersion,
+        clientId,
+        numExamples,
+        numEvalExamples: 0,
+        capabilities: { secagg: false, backend: 'raw' },
+      },
+    });
+  }
+
+  sendMessage(message: Record<string, unknown> & { type: string }, chunkBytes?: number): void {
+    for (const frame of toFrames(
+      message as { type: string; params?: Uint8Array },
+      this.transfer++,
+      chunkBytes,
+    )) {
+      this.sendRaw(frame);
+    }
+  }
+
+  sendRaw(frame: unknown): void {
+    this.socket.emit(FRAME_EVENT, frame);
+  }
+
+  /** Resolves with the first message (already received or coming) that matches. */
+  waitFor(match: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+    const seen = this.received.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+export const isType = (type: string) => (m: Record<string, unknown>) => m.type === type;
+export const isError = (code: string) => (m: Record<string, unknown>) =>
+  m.type === 'error' && (m.error as { code: string }).code === code;
+
+export function closeAll(clients: Iterable<{ close(): void }>): void {
+  for (const client of clients) client.close();
+}
