@@ -8,7 +8,7 @@ import { MlflowHttp } from './mlflow/http.js';
 import { MlflowRegistry } from './mlflow/mlflow-registry.js';
 import type { RunStatus } from './mlflow/tracking.js';
 import { packModelFolder } from './model-format/model-folder.js';
-import { assertModelName, CHALLENGER, formatModelUri } from './names.js';
+import { assertMetricKey, assertModelName, CHALLENGER, formatModelUri } from './names.js';
 import { applyPromotionPolicy, type PromotionDecision, type PromotionPolicy, promote } from './promotion.js';
 import type { Registry } from './registry.js';
 import { historyFrom, localRunTracker, mlflowRunTracker, type RunTracker } from './run-trackers.js';
@@ -139,6 +139,7 @@ export function createModelLifecycle(config: LifecycleConfig, deps: LifecycleDep
       async logRoundMetrics(round, metrics) {
         if (!Number.isInteger(round) || round < 0)
           throw new FedlearnError('INVALID_ARGUMENT', `invalid round ${round}`);
+        for (const key of Object.keys(metrics)) assertMetricKey(key);
         const entries = Object.entries(metrics).filter(([, v]) => Number.isFinite(v));
         history.push({ round, metrics: Object.fromEntries(entries) });
         const timestamp = clock.now();

@@ -34,6 +34,19 @@ export function assertAlias(alias: unknown): asserts alias is string {
   }
 }
 
+const METRIC_KEY = /^[A-Za-z0-9_.\- /]{1,250}$/;
+
+/** Checks a metric name the way MLflow does (letters, digits, `_ . - /` and spaces), for both backends. */
+export function assertMetricKey(key: string): void {
+  if (!METRIC_KEY.test(key)) {
+    throw new FedlearnError(
+      'INVALID_ARGUMENT',
+      `invalid metric name ${JSON.stringify(key)}: use letters, digits, '_', '.', '-', '/' or spaces`,
+      { details: { key } },
+    );
+  }
+}
+
 /** Parses a version number given as a number or a decimal string (`"3"`). */
 export function parseVersion(value: unknown): number {
   const text = typeof value === 'number' ? String(value) : value;

@@ -92,6 +92,8 @@ describe('model lifecycle, embedded default (no server)', () => {
     ).toBe(true);
     const run = await lifecycle.startRun(job());
     expect(isFedlearnError(await run.logRoundMetrics(-1, {}).catch((e) => e), 'INVALID_ARGUMENT')).toBe(true);
+    const badKey = await run.logRoundMetrics(1, { 'val:acc': 1 }).catch((e) => e);
+    expect(isFedlearnError(badKey, 'INVALID_ARGUMENT')).toBe(true);
     const broken = { ...tinyArtifacts(), weightData: new Uint8Array(3) };
     expect(
       isFedlearnError(

@@ -1,5 +1,6 @@
 import { FedlearnError, type LayersModelArtifacts, toModelJson, WEIGHTS_FILE_NAME } from '@fedlearn/core';
 import { z } from 'zod';
+import { assertMetricKey } from '../names.js';
 import type { JobInfo, RoundMetrics, VersionMetadata } from '../types.js';
 import { fromUtf8, type ModelFiles, utf8 } from './files.js';
 import {
@@ -62,6 +63,7 @@ export function packModelFolder(input: PackInput): { files: ModelFiles; mlmodel:
     );
   }
   for (const [k, v] of Object.entries(metadata.metrics)) {
+    assertMetricKey(k);
     if (!Number.isFinite(v))
       throw new FedlearnError('INVALID_ARGUMENT', `metric ${k} is not a finite number`);
   }
