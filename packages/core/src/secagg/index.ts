@@ -11,6 +11,7 @@ export {
   type SecAggParams,
 } from './config.js';
 export { neighbourGraph } from './graph.js';
+export { tweetnaclX25519, type X25519 } from './keys.js';
 export * from './messages.js';
 export { packedLength, packVector, unpackVector } from './packing.js';
 export { dequantizeSum, quantizeWeighted } from './quantize.js';

@@ -24,13 +24,31 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   return nacl.scalarMult.base(secretKey);
 }
 
+/**
+ * X25519 scalar multiplication (secret key, public key) → shared secret. The default is tweetnacl,
+ * which runs anywhere; a coordinator on Node may inject a native one (see docs/secure-aggregation.md).
+ * It may throw, or return zeros, for a small-order public key.
+ */
+export type X25519 = (secretKey: Uint8Array, publicKey: Uint8Array) => Uint8Array;
+
+export const tweetnaclX25519: X25519 = (secretKey, publicKey) => nacl.scalarMult(secretKey, publicKey);
+
 /** X25519; undefined for a low-order public key (all-zero shared secret). */
-export function agree(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | undefined {
+export function agree(
+  secretKey: Uint8Array,
+  publicKey: Uint8Array,
+  x25519: X25519 = tweetnaclX25519,
+): Uint8Array | undefined {
   if (publicKey.length !== KEY_BYTES) return undefined;
-  const shared = nacl.scalarMult(secretKey, publicKey);
+  let shared: Uint8Array;
+  try {
+    shared = x25519(secretKey, publicKey);
+  } catch {
+    return undefined;
+  }
   let acc = 0;
   for (const b of shared) acc |= b;
-  return acc === 0 ? undefined : shared;
+  return acc === 0 || shared.length !== KEY_BYTES ? undefined : shared;
 }
 
 /** Binds every derived key to this protocol version, round and graph: nothing carries across rounds. */

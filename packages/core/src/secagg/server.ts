@@ -4,6 +4,7 @@ import type { RandomBytes } from '../random.js';
 import { explicitConfig, resolveSecAggParams, type SecAggParams } from './config.js';
 import { secaggError } from './errors.js';
 import { checkAdvertisedKeys, checkMaskedInput, checkShareBundles, checkUnmaskShares } from './inbound.js';
+import type { X25519 } from './keys.js';
 import {
   expectStage,
   parseSecAggMessage,
@@ -82,8 +83,11 @@ export class SecAggServerRound {
   private survivors = new Set<string>();
   private outcome: SecAggServerStep | undefined;
 
-  constructor(setup: SecAggSetup) {
+  private readonly x25519: X25519 | undefined;
+
+  constructor(setup: SecAggSetup, options: { x25519?: X25519 } = {}) {
     this.setup = setup;
+    this.x25519 = options.x25519;
     this.session = openSession(setup);
     this.expected = new Set(setup.participants);
     this.maskedSum = new Uint32Array(this.session.params.vectorLength);
@@ -213,6 +217,7 @@ export class SecAggServerRound {
       seedCommitments: this.seedCommitments,
       seedShares: this.seedShares,
       keyShares: this.keyShares,
+      ...(this.x25519 ? { x25519: this.x25519 } : {}),
     });
     this.stage = 'done';
     const { sumWeights, weightedSum } = dequantizeSum(this.params, sum);
@@ -312,7 +317,7 @@ function append<T>(map: Map<string, T[]>, key: string, value: T): void {
 export function createSecAggServerRound(
   config: unknown,
   participants: readonly string[],
-  options: { round: number; randomBytes: RandomBytes },
+  options: { round: number; randomBytes: RandomBytes; x25519?: X25519 },
 ): SecAggServerRound {
   const params = resolveSecAggParams(config, participants.length);
   const setup: SecAggSetup = {
@@ -322,5 +327,5 @@ export function createSecAggServerRound(
     config: explicitConfig(params),
     graphSeed: options.randomBytes(GRAPH_SEED_BYTES),
   };
-  return new SecAggServerRound(setup);
+  return new SecAggServerRound(setup, options.x25519 ? { x25519: options.x25519 } : {});
 }

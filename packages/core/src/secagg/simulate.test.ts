@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tweetnaclX25519, type X25519 } from './keys.js';
 import { packedLength } from './packing.js';
 import { simulateSecAggRound } from './simulate.js';
 
@@ -38,5 +39,18 @@ describe('simulateSecAggRound', () => {
     );
     const p = sim.server.params;
     expect(sim.uploadedBytes.get('client-0')!).toBeGreaterThan(packedLength(p.vectorLength, p.ringBits));
+  });
+
+  it('uses an injected X25519 on the server to rebuild dropped clients\u2019 pairwise masks', () => {
+    let calls = 0;
+    const counting: X25519 = (sk, pk) => {
+      calls++;
+      return tweetnaclX25519(sk, pk);
+    };
+    const options = { n: 8, d: 40, seed: 13, dropouts: { 'masked-input': 2 } } as const;
+    const sim = simulateSecAggRound({ ...options, serverX25519: counting });
+    expect(calls).toBeGreaterThan(0);
+    expect(sim.result!.ringSum).toEqual(simulateSecAggRound(options).result!.ringSum);
+    expect(Array.from(sim.result!.ringSum)).toEqual(Array.from(sim.expectedRingSum));
   });
 });

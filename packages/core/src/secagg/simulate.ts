@@ -3,6 +3,7 @@ import { toFedlearnError } from '../errors.js';
 import { createRng, seededRandomBytes } from '../random.js';
 import { createSecAggClient, type SecAggInput } from './client.js';
 import type { SecAggConfig } from './config.js';
+import type { X25519 } from './keys.js';
 import { type SecAggClientMessage, type SecAggServerMessage, secaggMessageBytes } from './messages.js';
 import { quantizeWeighted } from './quantize.js';
 import {
@@ -49,6 +50,8 @@ export interface SecAggSimulationOptions {
    */
   readonly realClients?: number;
   readonly measure?: SecAggMeasure;
+  /** X25519 for the server only (clients keep the portable default), e.g. a native one on Node. */
+  readonly serverX25519?: X25519;
 }
 
 export interface SecAggSimulation {
@@ -90,7 +93,11 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
   const rng = createRng(seed);
   const ids = Array.from({ length: n }, (_, i) => `client-${i}`);
   const config = { dimension: d, clipRange: 1, quantizationBits: 12, maxWeight: 100, ...options.config };
-  const server = createSecAggServerRound(config, ids, { round: 3, randomBytes: seededRandomBytes(seed) });
+  const server = createSecAggServerRound(config, ids, {
+    round: 3,
+    randomBytes: seededRandomBytes(seed),
+    ...(options.serverX25519 ? { x25519: options.serverX25519 } : {}),
+  });
   const params = server.params;
   const real = new Set(ids.slice(0, realCount));
 

@@ -1,6 +1,6 @@
 import type { FedlearnError } from '../errors.js';
 import { secaggError } from './errors.js';
-import { agree, bytesEqual, commitSeed, deriveKey, publicKeyOf } from './keys.js';
+import { agree, bytesEqual, commitSeed, deriveKey, publicKeyOf, type X25519 } from './keys.js';
 import { addMask } from './prg.js';
 import { type HeldShare, recoverSecret } from './recovery.js';
 import { pairSign, type SecAggSession } from './session.js';
@@ -17,6 +17,7 @@ export interface UnmaskingInputs {
   readonly seedCommitments: ReadonlyMap<string, Uint8Array>;
   readonly seedShares: ReadonlyMap<string, HeldShare[]>;
   readonly keyShares: ReadonlyMap<string, HeldShare[]>;
+  readonly x25519?: X25519;
 }
 
 /**
@@ -47,7 +48,11 @@ export function unmaskSum(inputs: UnmaskingInputs): { sum: Uint32Array; faults: 
     );
     faults.push(...recovered.faults);
     for (const survivor of liveNeighbours) {
-      const shared = agree(recovered.secret, inputs.maskPublicKeys.get(survivor) as Uint8Array);
+      const shared = agree(
+        recovered.secret,
+        inputs.maskPublicKeys.get(survivor) as Uint8Array,
+        inputs.x25519,
+      );
       if (shared === undefined)
         throw secaggError('SECAGG_BAD_KEY', `masking key of ${survivor} is invalid`, survivor);
       // Undo what the survivor added for this pair.
