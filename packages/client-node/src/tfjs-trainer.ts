@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import {
   createRng,
+  type DataFingerprint,
   type EvaluateOutcome,
   FedlearnError,
   type FitConfig,
@@ -38,6 +40,7 @@ export class TfjsTrainer implements Trainer {
   readonly numExamples: number;
   readonly numEvalExamples: number;
   readonly backend: string;
+  readonly dataFingerprint: DataFingerprint;
   private readonly model: LayersModel;
   private readonly options: TfjsTrainerOptions;
 
@@ -57,6 +60,7 @@ export class TfjsTrainer implements Trainer {
     this.numExamples = train.x.shape[0] ?? 0;
     this.numEvalExamples = evaluation?.x.shape[0] ?? 0;
     this.backend = options.backend ?? tf.getBackend();
+    this.dataFingerprint = fingerprint(train);
   }
 
   specs(): TensorSpec[] {
@@ -174,4 +178,15 @@ function lastValues(history: Record<string, number[]>): Record<string, number> {
     if (typeof last === 'number') out[key === 'acc' ? 'accuracy' : key] = last;
   }
   return out;
+}
+
+/** sha256 over the shapes and bytes of x and y: identifies a partition without revealing it. */
+export function fingerprint(data: LabelledData): DataFingerprint {
+  const hash = createHash('sha256');
+  for (const tensor of [data.x, data.y]) {
+    hash.update(`${tensor.dtype}[${tensor.shape.join(',')}]`);
+    const values = tensor.dataSync();
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return { sha256: hash.digest('hex'), examples: data.x.shape[0] ?? 0 };
 }

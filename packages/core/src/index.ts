@@ -8,3 +8,4 @@ export * from './random.js';
 export * from './secagg/index.js';
 export * from './session/index.js';
 export * from './strategy/index.js';
+export * from './version.js';

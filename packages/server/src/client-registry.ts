@@ -24,6 +24,7 @@ export class ClientRegistry {
         numExamples: hello.numExamples,
         numEvalExamples: hello.numEvalExamples,
         capabilities: hello.capabilities,
+        ...(hello.dataFingerprint ? { dataFingerprint: hello.dataFingerprint } : {}),
       },
       connection,
       joinedAt: now,

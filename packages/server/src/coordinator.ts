@@ -11,6 +11,7 @@ import {
   systemClock,
   toFedlearnError,
 } from '@fedlearn/core';
+import type { ModelLifecycle } from '@fedlearn/registry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
@@ -23,12 +24,15 @@ import type { CoordinatorEvent, JobState, ServerEvaluator } from './events.js';
 import { JobRunner } from './job-runner.js';
 import { type JobSpecInput, parseJobSpec } from './job-spec.js';
 import { CoordinatorMetrics } from './metrics.js';
+import { ModelRecorder } from './model-recorder.js';
 
 export interface CoordinatorOptions extends CoordinatorConfigInput {
   logger?: Logger;
   clock?: Clock;
   /** Server-side evaluation of each new global model (e.g. on a test set). */
   evaluator?: ServerEvaluator;
+  /** Where every global model is registered and promoted (see `@fedlearn/registry`). */
+  lifecycle?: ModelLifecycle;
 }
 
 type Listener = (event: CoordinatorEvent) => void;
@@ -55,12 +59,13 @@ export class Coordinator {
     readonly logger: Logger,
     readonly clock: Clock,
     private readonly evaluator: ServerEvaluator | undefined,
+    private readonly lifecycle: ModelLifecycle | undefined,
     private readonly http: FastifyInstance,
     private readonly io: SocketServer,
   ) {}
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
-    const { logger: givenLogger, clock, evaluator, ...configInput } = options;
+    const { logger: givenLogger, clock, evaluator, lifecycle, ...configInput } = options;
     const config = parseCoordinatorConfig(configInput);
     const logger = givenLogger ?? pino({ name: 'fedlearn-coordinator' });
     const https = config.tls
@@ -76,7 +81,7 @@ export class Coordinator {
       serveClient: false,
       transports: ['websocket', 'polling'],
     });
-    const coordinator = new Coordinator(config, logger, clock ?? systemClock, evaluator, http, io);
+    const coordinator = new Coordinator(config, logger, clock ?? systemClock, evaluator, lifecycle, http, io);
     coordinator.attachSockets();
     await http.register(controlApi, { coordinator });
     await http.listen({ host: config.host, port: config.port });
@@ -134,6 +139,9 @@ export class Coordinator {
       maxPayloadBytes: this.config.maxPayloadBytes,
       checkpoints: new CheckpointWriter(this.config.checkpointDir),
       evaluator: this.evaluator,
+      recorder: this.lifecycle
+        ? new ModelRecorder(this.lifecycle, this.logger.child({ jobId: job.id }))
+        : undefined,
       emit: (event) => this.emit(event),
     });
     this.runner = runner;

@@ -26,6 +26,9 @@ export interface RoundSummary {
   bytesUp: number;
   bytesDown: number;
   checkpoint?: string;
+  /** The registered model version of this round's global model. */
+  model?: { name: string; version: number; uri: string; aliases: string[]; promoted: boolean };
+  registryError?: WireError;
   error?: WireError;
 }
 
@@ -38,6 +41,8 @@ export interface JobState {
   finishedAt?: string;
   currentRound?: number;
   rounds: RoundSummary[];
+  /** The experiment run recording this job in the model registry. */
+  runId?: string;
   error?: WireError;
 }
 

@@ -4,3 +4,4 @@ export { type CoordinatorConfig, type CoordinatorConfigInput, parseCoordinatorCo
 export { Coordinator, type CoordinatorOptions } from './coordinator.js';
 export type { CoordinatorEvent, JobState, JobStatus, RoundSummary, ServerEvaluator } from './events.js';
 export { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
+export { ModelRecorder } from './model-recorder.js';

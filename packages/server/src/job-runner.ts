@@ -1,6 +1,7 @@
 import {
   type Clock,
   createRng,
+  type DataFingerprint,
   decodeParams,
   type EvaluateRes,
   encodeParams,
@@ -23,6 +24,7 @@ import type { ClientConnection } from './connection.js';
 import type { CoordinatorEvent, JobState, RoundSummary, ServerEvaluator } from './events.js';
 import { initialModel } from './initial-model.js';
 import type { JobSpec } from './job-spec.js';
+import type { ModelRecorder } from './model-recorder.js';
 import { Phase } from './phase.js';
 
 export interface JobRunnerDeps {
@@ -35,6 +37,7 @@ export interface JobRunnerDeps {
   maxPayloadBytes: number;
   checkpoints: CheckpointWriter;
   evaluator: ServerEvaluator | undefined;
+  recorder: ModelRecorder | undefined;
   emit: (event: CoordinatorEvent) => void;
 }
 
@@ -55,6 +58,8 @@ export class JobRunner {
   private roundBytesUp = 0;
   private pendingParameters: ((clientId: string, message: unknown) => void) | undefined;
   private cancelled = false;
+  /** Data fingerprints of the clients whose updates shaped the model so far (lineage). */
+  private readonly contributors = new Map<string, DataFingerprint>();
 
   constructor(private readonly deps: JobRunnerDeps) {
     this.rng = createRng(deps.spec.seed);
@@ -74,9 +79,11 @@ export class JobRunner {
         this.pendingParameters = handler;
       });
       this.pendingParameters = undefined;
+      await this.deps.recorder?.start(job, this.deps.clients.size);
       for (let round = 1; round <= spec.rounds && !this.cancelled; round++) {
         job.currentRound = round;
         const summary = await this.runRound(round);
+        await this.deps.recorder?.round(summary, this.artifacts(), this.contributors);
         job.rounds.push(summary);
         emit({ type: 'round_completed', job, summary });
       }
@@ -90,6 +97,7 @@ export class JobRunner {
       job.finishedAt = new Date(this.deps.clock.now()).toISOString();
       this.fitPhase?.close();
       this.evalPhase?.close();
+      await this.deps.recorder?.finish(job);
       emit({ type: 'job_finished', job });
     }
   }
@@ -326,6 +334,7 @@ export class JobRunner {
         metrics: message.metrics,
       });
       this.roundBytesUp += message.params.length;
+      if (info.dataFingerprint) this.contributors.set(info.clientId, info.dataFingerprint);
       phase.succeed(info.clientId, true);
       this.deps.emit({
         type: 'fit_received',

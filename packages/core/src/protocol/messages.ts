@@ -43,6 +43,8 @@ export const helloSchema = z.object({
   numEvalExamples: count,
   capabilities: z.object({ secagg: z.boolean(), backend: z.string().max(64) }),
   runtime: z.string().max(128).optional(),
+  /** A hash and size of the client's training data, for model lineage (never the data). */
+  dataFingerprint: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), examples: count }).optional(),
 });
 
 export const heartbeatSchema = z.object({ type: z.literal('heartbeat'), sentAt: finite });

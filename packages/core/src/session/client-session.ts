@@ -63,6 +63,7 @@ export class ClientSession {
       numEvalExamples: trainer.numEvalExamples,
       capabilities: { secagg: false, backend: trainer.backend },
       ...(this.options.runtime ? { runtime: this.options.runtime } : {}),
+      ...(trainer.dataFingerprint ? { dataFingerprint: trainer.dataFingerprint } : {}),
     });
   }
 

@@ -1,5 +1,6 @@
 import type { ModelParams, TensorSpec } from '../params/tensors.js';
 import type { ClientMessage, FitConfig } from '../protocol/messages.js';
+import type { DataFingerprint } from '../strategy/types.js';
 
 /** The wire to the coordinator. Framing and reconnection are the transport's job. */
 export interface SessionTransport {
@@ -26,6 +27,8 @@ export interface Trainer {
   readonly numExamples: number;
   readonly numEvalExamples: number;
   readonly backend: string;
+  /** Hash and size of the training data, sent in the hello for model lineage. */
+  readonly dataFingerprint?: DataFingerprint;
   /** Weight names and shapes in the model's weight order. */
   specs(): TensorSpec[];
   /** The model's current weights and its Keras-style topology (for the coordinator's first model). */

@@ -6,6 +6,13 @@ export interface ClientInfo {
   numExamples: number;
   numEvalExamples: number;
   capabilities: { secagg: boolean; backend: string };
+  dataFingerprint?: DataFingerprint;
+}
+
+/** A hash and size of a client's training data: lineage without the data. */
+export interface DataFingerprint {
+  sha256: string;
+  examples: number;
 }
 
 /** One client's result of local training: its new weights, flat in the model's weight order. */

@@ -1,0 +1,109 @@
+import {
+  type DataFingerprint,
+  FEDLEARN_VERSION,
+  type LayersModelArtifacts,
+  toFedlearnError,
+} from '@fedlearn/core';
+import type { ModelLifecycle, RunHandle } from '@fedlearn/registry';
+import type { Logger } from 'pino';
+import type { JobState, RoundSummary } from './events.js';
+
+/**
+ * Records a job in the model lifecycle: one run per job, metrics per round, every new global model
+ * registered (alias `challenger`) with the promotion policy applied. A registry failure is logged
+ * and noted on the round; it never stops training, and the local checkpoint is still written.
+ */
+export class ModelRecorder {
+  private run: RunHandle | undefined;
+
+  constructor(
+    private readonly lifecycle: ModelLifecycle,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(job: JobState, clients: number): Promise<void> {
+    const { model: _model, ...config } = job.spec;
+    try {
+      this.run = await this.lifecycle.startRun({
+        jobId: job.id,
+        modelName: job.spec.name,
+        strategy: job.spec.strategy.name,
+        rounds: job.spec.rounds,
+        clients,
+        secureAggregation: false,
+        privacy: null,
+        config: config as Record<string, unknown>,
+        codeVersion: `fedlearn@${FEDLEARN_VERSION}`,
+      });
+      job.runId = this.run.runId;
+    } catch (error) {
+      this.logger.error(
+        { code: toFedlearnError(error).code },
+        `could not start the registry run: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async round(
+    summary: RoundSummary,
+    artifacts: LayersModelArtifacts | undefined,
+    partitions: Map<string, DataFingerprint>,
+  ): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    try {
+      await run.logRoundMetrics(summary.round, roundMetrics(summary));
+      if (summary.status !== 'ok' || !artifacts) return;
+      const evaluation: Record<string, number> = {};
+      if (typeof summary.accuracy === 'number') evaluation.accuracy = summary.accuracy;
+      if (typeof summary.loss === 'number') evaluation.loss = summary.loss;
+      const registered = await run.registerVersion(artifacts, {
+        round: summary.round,
+        metrics: evaluation,
+        dataPartitions: [...partitions].map(([clientId, f]) => ({
+          clientId,
+          sha256: f.sha256,
+          examples: f.examples,
+        })),
+      });
+      summary.model = {
+        name: registered.version.name,
+        version: registered.version.version,
+        uri: registered.uri,
+        aliases: registered.version.aliases,
+        promoted: registered.promotion.promote,
+      };
+    } catch (error) {
+      const e = toFedlearnError(error);
+      summary.registryError = e.toJSON();
+      this.logger.error({ round: summary.round, code: e.code }, `model registry: ${e.message}`);
+    }
+  }
+
+  async finish(job: JobState): Promise<void> {
+    if (!this.run) return;
+    const status = job.status === 'completed' ? 'FINISHED' : job.status === 'cancelled' ? 'KILLED' : 'FAILED';
+    await this.run.finish(status).catch((error: unknown) => {
+      this.logger.error(
+        { code: toFedlearnError(error).code },
+        `could not close the registry run: ${(error as Error).message}`,
+      );
+    });
+  }
+}
+
+function roundMetrics(s: RoundSummary): Record<string, number> {
+  const metrics: Record<string, number> = {
+    participants: s.completed,
+    sampled: s.sampled,
+    dropped: s.dropped + s.timedOut,
+    failed: s.failed,
+    bytes_up: s.bytesUp,
+    bytes_down: s.bytesDown,
+    seconds: s.seconds,
+  };
+  if (typeof s.accuracy === 'number') metrics.accuracy = s.accuracy;
+  if (typeof s.loss === 'number') metrics.loss = s.loss;
+  if (typeof s.trainLoss === 'number') metrics.train_loss = s.trainLoss;
+  return metrics;
+}

@@ -1,0 +1,117 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeParams, type Trainer } from '@fedlearn/core';
+import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
+import { startMlflowStandIn } from '@fedlearn/registry/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { arithmeticTrainer, closeAll, params, startCoordinator, TestClient } from './harness.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const TOPOLOGY = {
+  class_name: 'Sequential',
+  config: {
+    name: 'tiny',
+    layers: [{ class_name: 'Dense', config: { name: 'd', units: 1, batch_input_shape: [null, 3] } }],
+  },
+};
+
+/** Accuracy goes up for two rounds and down in the third, so the policy must not promote round 3. */
+function scoredTrainer(delta: number, accuracies: number[]): Trainer {
+  let call = 0;
+  return {
+    ...arithmeticTrainer(delta, 10),
+    dataFingerprint: { sha256: String(delta).repeat(64).slice(0, 64), examples: 10 },
+    evaluate: async () => ({ numExamples: 5, loss: 1, metrics: { accuracy: accuracies[call++] ?? 0 } }),
+  };
+}
+
+async function runJob(lifecycleEnv: Record<string, string | undefined>) {
+  const home = mkdtempSync(join(tmpdir(), 'fedlearn-home-'));
+  const lifecycle = createModelLifecycle(resolveLifecycleConfig(lifecycleEnv, { cwd: home, home }), {
+    delay: async () => {},
+  });
+  const { coordinator } = await startCoordinator({ lifecycle });
+  cleanups.push(async () => {
+    await coordinator.stop();
+    await lifecycle.close();
+  });
+  const accuracies = [0.5, 0.7, 0.6];
+  const clients = [1, 2].map((d) => new TestClient(coordinator.url, `c${d}`, scoredTrainer(d, accuracies)));
+  cleanups.push(() => closeAll(clients));
+  const job = coordinator.submitJob({
+    name: 'tiny',
+    rounds: 3,
+    strategy: { minFitClients: 2 },
+    model: { params: Buffer.from(encodeParams(params([0, 0, 0, 0]))).toString('base64'), topology: TOPOLOGY },
+  });
+  const done = await coordinator.waitForJob(job.id);
+  return { done, lifecycle };
+}
+
+describe('model lifecycle in a job', () => {
+  it('registers every round in the local registry; the policy moves champion only on improvement', async () => {
+    const { done, lifecycle } = await runJob({});
+    expect(done.status).toBe('completed');
+    expect(done.rounds.map((r) => [r.model?.version, r.model?.promoted])).toEqual([
+      [1, true],
+      [2, true],
+      [3, false],
+    ]);
+    const champion = await lifecycle.registry.getVersionByAlias('tiny', 'champion');
+    const challenger = await lifecycle.registry.getVersionByAlias('tiny', 'challenger');
+    expect([champion.version, challenger.version]).toEqual([2, 3]);
+    expect(champion.metrics.accuracy).toBeCloseTo(0.7, 6);
+    // What the registry serves is byte for byte the coordinator's round-2 model.
+    const loaded = await lifecycle.loadModel('models:/tiny@champion');
+    const checkpoint = readFileSync(join(done.rounds[1]!.checkpoint!, 'group1-shard1of1.bin'));
+    expect(Buffer.from(loaded.artifacts.weightData).equals(checkpoint)).toBe(true);
+    const audit = await lifecycle.registry.auditLog('tiny');
+    expect(audit.filter((m) => m.alias === 'champion').map((m) => m.version)).toEqual([1, 2]);
+    // Lineage: the job, its round, the strategy and each contributing client's data fingerprint.
+    expect(loaded.mlmodel.fedlearn).toMatchObject({
+      jobId: done.id,
+      round: 2,
+      strategy: 'fedavg',
+      secureAggregation: false,
+    });
+    expect(loaded.mlmodel.fedlearn.dataPartitions.fingerprints.map((f) => f.clientId).sort()).toEqual([
+      'c1',
+      'c2',
+    ]);
+    expect(loaded.mlmodel.fedlearn.dataPartitions.totalExamples).toBe(20);
+  });
+
+  it('with MLFLOW_TRACKING_URI logs one run with per-round metrics and registers every round (stand-in for MLflow)', async () => {
+    const mlflow = await startMlflowStandIn({ proxyArtifacts: true });
+    cleanups.push(() => mlflow.close());
+    const { done, lifecycle } = await runJob({ MLFLOW_TRACKING_URI: mlflow.url });
+    expect(done.status).toBe('completed');
+    const runs = [...mlflow.state.runs.values()];
+    expect(runs).toHaveLength(1);
+    const run = runs[0]!;
+    expect(run.info.status).toBe('FINISHED');
+    expect(done.runId).toBe(run.info.run_id);
+    for (const key of ['accuracy', 'loss', 'participants', 'dropped', 'bytes_up', 'bytes_down', 'seconds']) {
+      expect(
+        run.metrics.filter((m) => m.key === key).map((m) => m.step),
+        key,
+      ).toEqual([1, 2, 3]);
+    }
+    expect(run.params.find((p) => p.key === 'strategy')?.value).toBe('fedavg');
+    const model = mlflow.state.registeredModels.get('tiny')!;
+    expect(model.versions.map((v) => [v.version, v.run_id])).toEqual([
+      ['1', run.info.run_id],
+      ['2', run.info.run_id],
+      ['3', run.info.run_id],
+    ]);
+    expect(Object.fromEntries(model.aliases)).toEqual({ champion: '2', challenger: '3' });
+    const loaded = await lifecycle.loadModel('models:/tiny@champion');
+    const checkpoint = readFileSync(join(done.rounds[1]!.checkpoint!, 'group1-shard1of1.bin'));
+    expect(Buffer.from(loaded.artifacts.weightData).equals(checkpoint)).toBe(true);
+  });
+});
