@@ -4,6 +4,7 @@ import { isFedlearnError } from '@fedlearn/core';
 import { CLIENT_HELP, runClientCommand } from './commands/client.js';
 import { DEMO_HELP, runDemoCommand } from './commands/demo.js';
 import type { CommandIo } from './commands/io.js';
+import { runModelsCommand } from './commands/models.js';
 import { runServerCommand, SERVER_HELP } from './commands/server.js';
 
 const HELP = `fedlearn — federated learning in TypeScript
@@ -14,6 +15,7 @@ Commands:
   demo      a complete federated training on MNIST with N local client processes
   server    run a coordinator
   client    run one client against a coordinator
+  models    list, show and promote registered model versions
   help      show help for a command (fedlearn help demo)
 
 Run \`fedlearn <command> --help\` for a command's options.
@@ -36,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return runServerCommand(rest, io);
     case 'client':
       return runClientCommand(rest, io);
+    case 'models':
+      return runModelsCommand(rest, io);
     case 'help':
     case '--help':
     case '-h':

@@ -4,6 +4,8 @@ import { openSync } from 'node:fs';
 export interface ClientFleetOptions {
   binPath: string;
   count: number;
+  /** Partition index of the first client (default 0); client i gets partition firstIndex + i. */
+  firstIndex?: number;
   serverUrl: string;
   token: string;
   /** Extra `fedlearn client` arguments shared by every client. */
@@ -20,7 +22,9 @@ export interface ClientFleet {
 /** Starts `count` `fedlearn client` processes, one per partition; their output goes to the log file. */
 export function spawnClients(options: ClientFleetOptions): ClientFleet {
   const log = openSync(options.logFile, 'a');
-  const processes = Array.from({ length: options.count }, (_, index) => {
+  const first = options.firstIndex ?? 0;
+  const processes = Array.from({ length: options.count }, (_, i) => {
+    const index = first + i;
     const child = spawn(
       process.execPath,
       [options.binPath, 'client', '--server', options.serverUrl, '--index', String(index), ...options.args],

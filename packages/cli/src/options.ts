@@ -52,7 +52,7 @@ export function backendOption(value: string | undefined): 'auto' | 'tensorflow' 
 }
 
 /** A secret from the environment; never from argv, where other users of the machine can read it. */
-export function tokenFromEnv(env: NodeJS.ProcessEnv, name: string): string {
+export function tokenFromEnv(env: Record<string, string | undefined>, name: string): string {
   const token = env[name];
   if (!token) {
     throw new FedlearnError(

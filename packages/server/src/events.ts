@@ -27,7 +27,14 @@ export interface RoundSummary {
   bytesDown: number;
   checkpoint?: string;
   /** The registered model version of this round's global model. */
-  model?: { name: string; version: number; uri: string; aliases: string[]; promoted: boolean };
+  model?: {
+    name: string;
+    version: number;
+    uri: string;
+    source: string;
+    aliases: string[];
+    promoted: boolean;
+  };
   registryError?: WireError;
   error?: WireError;
 }

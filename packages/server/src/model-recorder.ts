@@ -70,6 +70,7 @@ export class ModelRecorder {
         name: registered.version.name,
         version: registered.version.version,
         uri: registered.uri,
+        source: registered.version.source,
         aliases: registered.version.aliases,
         promoted: registered.promotion.promote,
       };

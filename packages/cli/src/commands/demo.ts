@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateModel, selectBackend } from '@fedlearn/client-node';
 import { formatPartitionScheme, type ModelParams } from '@fedlearn/core';
+import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { Coordinator, type JobState, type RoundSummary } from '@fedlearn/server';
 import * as tf from '@tensorflow/tfjs-core';
 import pino from 'pino';
@@ -25,16 +26,20 @@ Usage: fedlearn demo [options]
   --clients N          client processes (default 10)
   --rounds R           federated rounds (default 20)
   --partition P        iid | shards:K | dirichlet:ALPHA (default iid)
-  --local-epochs E     local epochs per round (default 2)
-  --batch-size B       local batch size (default 32)
-  --lr LR              local SGD learning rate (default 0.1)
+  --local-epochs E     local epochs per round (default 3)
+  --batch-size B       local batch size (default 16)
+  --lr LR              local SGD learning rate (default 0.2)
   --seed S             seed for partitions, sampling, initial weights (default 42)
   --fraction F         fraction of clients sampled per round (default 1)
   --round-timeout MS   round deadline in milliseconds (default 60000)
   --baseline           also train the same model centrally on the union of the clients' data
   --backend B          auto | tensorflow | wasm | cpu (default auto)
   --json FILE          write the run's config, rounds and results as JSON
-  --home DIR           where checkpoints and logs go (default $FEDLEARN_HOME or ./.fedlearn)
+  --home DIR           where checkpoints, logs and the local model registry live
+                       (default $FEDLEARN_HOME or ./.fedlearn)
+
+Every round's global model is registered (local registry by default, MLflow when
+MLFLOW_TRACKING_URI is set) and the promotion policy moves the \`champion\` alias.
 `;
 
 export async function runDemoCommand(args: string[], io: CommandIo, binPath: string): Promise<number> {
@@ -65,9 +70,9 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     clients: intOption(values.clients, 'clients', 10, 1, 200),
     rounds: intOption(values.rounds, 'rounds', 20, 1, 10_000),
     partition: formatPartitionScheme(partitionOption(values.partition)),
-    localEpochs: intOption(values['local-epochs'], 'local-epochs', 2, 1, 100),
-    batchSize: intOption(values['batch-size'], 'batch-size', 32, 1, 8192),
-    learningRate: numberOption(values.lr, 'lr', 0.1, 0, 10),
+    localEpochs: intOption(values['local-epochs'], 'local-epochs', 3, 1, 100),
+    batchSize: intOption(values['batch-size'], 'batch-size', 16, 1, 8192),
+    learningRate: numberOption(values.lr, 'lr', 0.2, 0, 10),
     seed: intOption(values.seed, 'seed', 42, 0, 2 ** 31),
     fraction: numberOption(values.fraction, 'fraction', 1, 0, 1),
     roundTimeoutMs: intOption(values['round-timeout'], 'round-timeout', 60_000, 100, 86_400_000),
@@ -95,7 +100,10 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       `logs: ${logFile}\n`,
   );
   const clientToken = randomBytes(24).toString('base64url');
+  const lifecycleConfig = resolveLifecycleConfig(io.env, { cwd: io.cwd, home });
+  const lifecycle = createModelLifecycle(lifecycleConfig);
   const coordinator = await Coordinator.start({
+    lifecycle,
     port: 0,
     apiToken: randomBytes(24).toString('base64url'),
     clientToken,
@@ -160,8 +168,24 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
         `baseline (centralised, ${config.rounds * config.localEpochs} epochs): accuracy ${baseline.accuracy.toFixed(4)} — federated is ${(final.accuracy ?? 0) - baseline.accuracy >= 0 ? '+' : ''}${(((final.accuracy ?? 0) - baseline.accuracy) * 100).toFixed(2)} points\n`,
       );
     }
-    const model = { name: MODEL_NAME, version: String(last?.round ?? 0), path: last?.checkpoint ?? null };
-    io.stdout(`model: ${model.path ?? '(none)'}\n`);
+    const registered = last?.model;
+    const model = {
+      name: registered?.name ?? MODEL_NAME,
+      version: registered ? String(registered.version) : null,
+      uri: registered?.uri ?? null,
+      path: registered?.source ?? last?.checkpoint ?? null,
+      checkpoint: last?.checkpoint ?? null,
+      registry: lifecycleConfig.registry.kind,
+    };
+    if (registered) {
+      const champion = await lifecycle.registry
+        .getVersionByAlias(registered.name, 'champion')
+        .catch(() => undefined);
+      io.stdout(
+        `registered ${registered.uri} (${lifecycleConfig.registry.kind} registry); champion is version ${champion?.version ?? '—'} — see \`fedlearn models list\`\n`,
+      );
+    }
+    io.stdout(`model files: ${model.path ?? '(none)'}\n`);
     if (values.json) {
       const report = {
         config: { ...config, backend, jobId: done.id },
@@ -180,6 +204,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
   } finally {
     await fleet?.stop();
     await coordinator.stop();
+    await lifecycle.close();
     tf.dispose([test.x, test.y]);
     logger.flush();
   }

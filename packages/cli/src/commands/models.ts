@@ -10,14 +10,9 @@ import {
   type Registry,
   resolveLifecycleConfig,
 } from '@fedlearn/registry';
+import type { CommandIo } from './io.js';
 
-/** What a command may touch: output streams, the environment and the working directory. */
-export interface CommandIO {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  env: Record<string, string | undefined>;
-  cwd: string;
-}
+type CommandIO = CommandIo;
 
 const USAGE = `Usage: fedlearn models <command> [options]
 

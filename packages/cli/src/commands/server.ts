@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { Coordinator } from '@fedlearn/server';
 import pino from 'pino';
 import { intOption, numberOption } from '../options.js';
@@ -18,7 +20,12 @@ Usage: fedlearn server [options]
   --fraction F         fraction of clients sampled per round (default 1)
   --local-epochs E, --batch-size B, --lr LR, --seed S   the job's training settings
   --tls-cert FILE --tls-key FILE                        serve https/wss
-  --checkpoints DIR    where global models are written (default .fedlearn/checkpoints)
+  --home DIR           fedlearn home: checkpoints and the local model registry
+                       (default $FEDLEARN_HOME or ./.fedlearn)
+  --checkpoints DIR    where global models are written (default <home>/checkpoints)
+
+Every round's model is registered: in the local registry under <home>, or in MLflow when
+MLFLOW_TRACKING_URI is set (artifacts in S3 with AWS_ENDPOINT_URL_S3 and AWS_* credentials).
 
 Tokens come from FEDLEARN_API_TOKEN and FEDLEARN_CLIENT_TOKEN; when unset, random ones are made
 and printed once.
@@ -39,7 +46,8 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
       seed: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
-      checkpoints: { type: 'string', default: '.fedlearn/checkpoints' },
+      checkpoints: { type: 'string' },
+      home: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,12 +61,18 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     values['tls-cert'] && values['tls-key']
       ? { cert: values['tls-cert'], key: values['tls-key'] }
       : undefined;
+  const lifecycleConfig = resolveLifecycleConfig(io.env, {
+    cwd: io.cwd,
+    ...(values.home ? { home: values.home } : {}),
+  });
+  const lifecycle = createModelLifecycle(lifecycleConfig);
   const coordinator = await Coordinator.start({
+    lifecycle,
     host: values.host,
     port: intOption(values.port, 'port', 8700, 0, 65535),
     apiToken,
     clientToken,
-    checkpointDir: values.checkpoints,
+    checkpointDir: values.checkpoints ?? join(lifecycleConfig.home, 'checkpoints'),
     logger: pino({ name: 'fedlearn-coordinator' }),
     ...(tls ? { tls } : {}),
   });
@@ -90,5 +104,6 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     await stopped;
   }
   await coordinator.stop();
+  await lifecycle.close();
   return 0;
 }
