@@ -30,7 +30,7 @@ function reachableArrays(root: unknown): ArrayBufferView[] {
       found.push(value);
       return;
     }
-    if (value instanceof Map) for (const [k, v] of value) visit(k), visit(v);
+    if (value instanceof Map) for (const entry of value) visit(entry);
     else if (value instanceof Set || Array.isArray(value)) for (const v of value) visit(v);
     else for (const v of Object.values(value)) visit(v);
   };

@@ -43,7 +43,7 @@ export function quantizeWeighted(
     if (!Number.isFinite(x)) {
       throw inputError('PARAMS_NOT_FINITE', `update[${i}] is not finite`, { index: i });
     }
-    const clipped = x > c ? c : x < -c ? -c : x;
+    const clipped = Math.min(c, Math.max(-c, x));
     const y = (clipped + c) * scale;
     const floor = Math.floor(y);
     // y can land exactly on L, where rounding up would leave the range.

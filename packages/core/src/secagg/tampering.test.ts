@@ -26,12 +26,6 @@ function expectRefused(sim: ReturnType<typeof simulateSecAggRound>, code: Fedlea
   expect(Array.from(sim.result!.ringSum)).toEqual(Array.from(sim.expectedRingSum));
 }
 
-const flip = (bytes: Uint8Array, at = 0) => {
-  const copy = bytes.slice();
-  copy[at] = (copy[at] as number) ^ 1;
-  return copy;
-};
-
 describe('tampering: every bad message is refused with a typed error naming the client', () => {
   it('public keys: wrong length, small order, or one key for both purposes', () => {
     expectRefused(
