@@ -1,10 +1,11 @@
 import { encodeParams, PROTOCOL_VERSION } from '@fedlearn/core';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { io } from 'socket.io-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   arithmeticTrainer,
   CLIENT_TOKEN,
+  cleanupAfterEach,
   closeAll,
   isError,
   nextEvent,
@@ -14,10 +15,7 @@ import {
   TestClient,
 } from './harness.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 /** A valid-looking payload (right magic, shapes and hash) that carries a NaN. */
 function nanPayload(): Uint8Array {

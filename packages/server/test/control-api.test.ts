@@ -1,10 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { API_TOKEN, startCoordinator } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { API_TOKEN, cleanupAfterEach, startCoordinator } from './harness.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup() {
   const { coordinator } = await startCoordinator();

@@ -14,6 +14,7 @@ import {
 } from '@fedlearn/core';
 import pino from 'pino';
 import { io, type Socket } from 'socket.io-client';
+import { afterEach } from 'vitest';
 import { Coordinator, type CoordinatorEvent, type CoordinatorOptions } from '../src/index.js';
 
 export const API_TOKEN = 'test-api-token-0123456789';
@@ -204,4 +205,13 @@ export const isError = (code: string) => (m: Record<string, unknown>) =>
 
 export function closeAll(clients: Iterable<{ close(): void }>): void {
   for (const client of clients) client.close();
+}
+
+/** Registers cleanups that run, newest first, after each test of the calling file. */
+export function cleanupAfterEach(): (() => Promise<void> | void)[] {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeParams, encodeParams, flattenParams } from '@fedlearn/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   arithmeticTrainer,
+  cleanupAfterEach,
   closeAll,
   nextEvent,
   params,
@@ -12,10 +13,7 @@ import {
   TestClient,
 } from './harness.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(options = {}) {
   const { coordinator, logs } = await startCoordinator(options);

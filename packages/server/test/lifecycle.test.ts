@@ -4,13 +4,17 @@ import { join } from 'node:path';
 import { encodeParams, type Trainer } from '@fedlearn/core';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { startMlflowStandIn } from '@fedlearn/registry/testing';
-import { afterEach, describe, expect, it } from 'vitest';
-import { arithmeticTrainer, closeAll, params, startCoordinator, TestClient } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import {
+  arithmeticTrainer,
+  cleanupAfterEach,
+  closeAll,
+  params,
+  startCoordinator,
+  TestClient,
+} from './harness.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 const TOPOLOGY = {
   class_name: 'Sequential',
