@@ -54,6 +54,7 @@ export class FederatedClient {
   private resolveDone!: () => void;
   private rejectDone!: (error: Error) => void;
   private signalHandler: (() => void) | undefined;
+  private stopped = false;
   /** Settles when the client stops: resolves on stop() or a signal, rejects on a fatal error. */
   readonly done: Promise<void>;
 
@@ -104,6 +105,16 @@ export class FederatedClient {
     socket.on('disconnect', (reason) => {
       this.emit({ type: 'disconnected', reason });
       this.stopHeartbeat();
+      // socket.io retries on its own after a lost connection, but not after the server closed the
+      // socket (a coordinator shutting down or restarting): come back after the initial backoff.
+      if (reason === 'io server disconnect' && !this.stopped) {
+        const base = reconnect.initialDelayMs ?? 500;
+        const jitter = reconnect.jitter ?? 0.5;
+        const timer = setTimeout(() => {
+          if (!this.stopped) socket.connect();
+        }, base * (1 + jitter * (2 * Math.random() - 1)));
+        timer.unref();
+      }
     });
     socket.on('connect_error', (error: Error & { data?: { code?: unknown; message?: string } }) => {
       const code = error.data?.code;
@@ -142,6 +153,7 @@ export class FederatedClient {
   }
 
   private cleanup(): void {
+    this.stopped = true;
     this.stopHeartbeat();
     this.socket?.disconnect();
     if (this.signalHandler) {
