@@ -3,7 +3,7 @@ import { seededRandomBytes } from '../random.js';
 import { createSecAggClient } from './client.js';
 import { liveRound } from './harness.js';
 import type { SecAggServerMessage, SecAggShares } from './messages.js';
-import type { SecAggServerStep } from './server.js';
+import type { SecAggServerStep } from './round-types.js';
 
 const messageFor = (step: SecAggServerStep, to: string): SecAggServerMessage => {
   if (step.kind !== 'send') throw new Error(step.kind);

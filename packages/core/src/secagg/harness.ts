@@ -2,7 +2,8 @@ import { seededRandomBytes } from '../random.js';
 import { createSecAggClient, type SecAggClient, type SecAggInput } from './client.js';
 import type { SecAggConfig } from './config.js';
 import type { SecAggClientMessage, SecAggServerMessage } from './messages.js';
-import { createSecAggServerRound, type SecAggServerRound, type SecAggServerStep } from './server.js';
+import type { SecAggServerStep } from './round-types.js';
+import { createSecAggServerRound, type SecAggServerRound } from './server.js';
 
 /**
  * A round driven by hand, for tests that need to intercept messages in either direction.

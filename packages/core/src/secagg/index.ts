@@ -15,14 +15,8 @@ export { tweetnaclX25519, type X25519 } from './keys.js';
 export * from './messages.js';
 export { packedLength, packVector, unpackVector } from './packing.js';
 export { dequantizeSum, quantizeWeighted } from './quantize.js';
-export {
-  createSecAggServerRound,
-  type SecAggOutbound,
-  type SecAggResult,
-  SecAggServerRound,
-  type SecAggServerStep,
-  type SecAggStage,
-} from './server.js';
+export type { SecAggOutbound, SecAggResult, SecAggServerStep, SecAggStage } from './round-types.js';
+export { createSecAggServerRound, SecAggServerRound } from './server.js';
 export {
   SECAGG_CLIENT_STAGES,
   type SecAggClientStage,

@@ -6,12 +6,8 @@ import type { SecAggConfig } from './config.js';
 import type { X25519 } from './keys.js';
 import { type SecAggClientMessage, type SecAggServerMessage, secaggMessageBytes } from './messages.js';
 import { quantizeWeighted } from './quantize.js';
-import {
-  createSecAggServerRound,
-  type SecAggResult,
-  type SecAggServerRound,
-  type SecAggServerStep,
-} from './server.js';
+import type { SecAggResult, SecAggServerStep } from './round-types.js';
+import { createSecAggServerRound, type SecAggServerRound } from './server.js';
 import { SecAggStandIn, type ShareLedger, type SecAggStandIn as StandIn } from './stand-in.js';
 
 /** The four client stages, in order; a client dropped at a stage sends nothing from then on. */
