@@ -6,7 +6,11 @@ import { secaggError } from './errors.js';
  * socket.io unchanged (a Node Buffer is a Uint8Array). The schemas check shape; the state machines
  * then check lengths, ranges and authentication and name the client at fault.
  */
-const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected a Uint8Array');
+// socket.io hands binary over as a Buffer in Node and as an ArrayBuffer in browsers.
+const bytes = z.preprocess(
+  (value) => (value instanceof ArrayBuffer ? new Uint8Array(value) : value),
+  z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected a Uint8Array'),
+);
 const clientId = z.string().min(1).max(256);
 const round = z.number().int().nonnegative();
 

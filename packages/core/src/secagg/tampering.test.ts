@@ -136,4 +136,18 @@ describe('tampering: every bad message is refused with a typed error naming the 
       expect.objectContaining({ code: 'UNKNOWN_CLIENT', details: { clientId: 'mallory' } }),
     );
   });
+
+  it('binary fields may arrive as ArrayBuffers (socket.io in browsers) and are accepted as bytes', () => {
+    const sim = simulateSecAggRound({
+      n: 5,
+      d: 16,
+      seed: 7,
+      tamper: (_from, message) =>
+        message.type === 'secagg/masked-input'
+          ? { ...message, vector: message.vector.slice().buffer }
+          : message,
+    });
+    expect(sim.rejected).toEqual([]);
+    expect(Array.from(sim.result!.ringSum)).toEqual(Array.from(sim.expectedRingSum));
+  });
 });
