@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const BIN = resolve(import.meta.dirname, '../dist/bin.js');
+const run = promisify(execFile);
+
+describe('fedlearn demo (real processes, embedded defaults)', () => {
+  it('trains, writes the documented JSON, and registers every round with a champion', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'fedlearn-demo-'));
+    const jsonFile = join(home, 'run.json');
+    const env = { ...process.env, FEDLEARN_HOME: home, MLFLOW_TRACKING_URI: '' };
+    const { stdout } = await run(
+      process.execPath,
+      [
+        BIN,
+        'demo',
+        '--clients',
+        '2',
+        '--rounds',
+        '2',
+        '--local-epochs',
+        '1',
+        '--batch-size',
+        '64',
+        '--json',
+        jsonFile,
+      ],
+      { env, cwd: home },
+    );
+    expect(stdout).toMatch(/│ round │ clients │ train loss │ accuracy │/);
+    const report = JSON.parse(readFileSync(jsonFile, 'utf8'));
+    expect(report.config).toMatchObject({
+      clients: 2,
+      rounds: 2,
+      partition: 'iid',
+      localEpochs: 1,
+      batchSize: 64,
+    });
+    expect(report.rounds).toHaveLength(2);
+    for (const [i, round] of report.rounds.entries()) {
+      expect(round).toMatchObject({ round: i + 1, sampled: 2, completed: 2, dropped: 0 });
+      for (const key of ['trainLoss', 'accuracy', 'loss', 'seconds'])
+        expect(typeof round[key]).toBe('number');
+      expect(round.bytesUp).toBeGreaterThan(2 * 101_770 * 4);
+      expect(round.bytesDown).toBeGreaterThan(round.bytesUp);
+    }
+    // Two rounds of an MLP on 3,600 digits per client is already far better than chance.
+    expect(report.final.accuracy).toBeGreaterThan(0.7);
+    expect(report.model).toMatchObject({ name: 'mnist-mlp', version: '2', registry: 'local' });
+    expect(report.baseline).toBeUndefined();
+
+    const listed = await run(process.execPath, [BIN, 'models', 'list', '--json'], { env, cwd: home });
+    const versions = JSON.parse(listed.stdout) as { version: number; aliases: string[] }[];
+    expect(versions.map((v) => v.version).sort()).toEqual([1, 2]);
+    expect(versions.flatMap((v) => v.aliases)).toContain('champion');
+    const table = await run(process.execPath, [BIN, 'models', 'list'], { env, cwd: home });
+    expect(table.stdout).toMatch(/mnist-mlp\s+2\s/);
+  });
+
+  it('refuses bad options with a message that names the flag', async () => {
+    const failure = await run(process.execPath, [BIN, 'demo', '--partition', 'shards:0'], {}).catch((e) => e);
+    expect(failure.code).toBe(1);
+    expect(failure.stderr).toMatch(/INVALID_CONFIG: unknown partition "shards:0"/);
+    const unknown = await run(process.execPath, [BIN, 'demo', '--bogus'], {}).catch((e) => e);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/bogus/);
+  });
+});
