@@ -110,9 +110,12 @@ export class FederatedClient {
       if (reason === 'io server disconnect' && !this.stopped) {
         const base = reconnect.initialDelayMs ?? 500;
         const jitter = reconnect.jitter ?? 0.5;
-        const timer = setTimeout(() => {
-          if (!this.stopped) socket.connect();
-        }, base * (1 + jitter * (2 * Math.random() - 1)));
+        const timer = setTimeout(
+          () => {
+            if (!this.stopped) socket.connect();
+          },
+          base * (1 + jitter * (2 * Math.random() - 1)),
+        );
         timer.unref();
       }
     });
