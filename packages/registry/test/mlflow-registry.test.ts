@@ -78,6 +78,10 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
       'group1-shard1of1.bin',
       'model.json',
     ]);
+    // aliases are read with MLflow's GetModelVersionByAlias: GET registered-models/alias
+    const aliasReads = mlflow.requests.filter((r) => r.path.endsWith('/registered-models/alias'));
+    expect(aliasReads.some((r) => r.method === 'GET')).toBe(true);
+    expect(mlflow.requests.some((r) => r.path.includes('get-by-alias'))).toBe(false);
     // POST bodies always carried JSON
     for (const r of mlflow.requests.filter((q) => q.method === 'POST'))
       expect(r.contentType).toBe('application/json');

@@ -93,7 +93,7 @@ export class MlflowHttp {
       'PUT',
       `/api/2.0/mlflow-artifacts/artifacts/${encodePath(relativePath)}`,
       body,
-      'mlflow-artifacts PUT',
+      'mlflow-artifacts/artifacts',
     );
   }
 
@@ -103,7 +103,7 @@ export class MlflowHttp {
       'GET',
       `/api/2.0/mlflow-artifacts/artifacts/${encodePath(relativePath)}`,
       undefined,
-      'mlflow-artifacts GET',
+      'mlflow-artifacts/artifacts',
     );
     return new Uint8Array(await res.body.arrayBuffer());
   }
@@ -117,7 +117,7 @@ export class MlflowHttp {
       'GET',
       `/api/2.0/mlflow-artifacts/artifacts?${qs}`,
       undefined,
-      'mlflow-artifacts list',
+      'mlflow-artifacts/artifacts',
     );
     return res.files ?? [];
   }
@@ -134,18 +134,18 @@ export class MlflowHttp {
     if (!type.includes('json')) {
       throw new FedlearnError(
         'REGISTRY_BAD_RESPONSE',
-        `MLflow ${call}: answered ${type || 'no content type'}, not JSON`,
+        `MLflow ${method} ${call}: answered ${type || 'no content type'}, not JSON`,
         {
-          details: { call, status: res.statusCode },
+          details: { call, method, status: res.statusCode },
         },
       );
     }
     try {
       return (text ? JSON.parse(text) : {}) as T;
     } catch (cause) {
-      throw new FedlearnError('REGISTRY_BAD_RESPONSE', `MLflow ${call}: malformed JSON`, {
+      throw new FedlearnError('REGISTRY_BAD_RESPONSE', `MLflow ${method} ${call}: malformed JSON`, {
         cause,
-        details: { call },
+        details: { call, method },
       });
     }
   }
@@ -171,10 +171,10 @@ export class MlflowHttp {
         }
         throw new FedlearnError(
           'REGISTRY_UNAVAILABLE',
-          `MLflow ${call}: cannot reach ${this.origin}: ${String(cause)}`,
+          `MLflow ${method} ${call}: cannot reach ${this.origin}: ${String(cause)}`,
           {
             cause,
-            details: { call, attempts: attempt + 1 },
+            details: { call, method, attempts: attempt + 1 },
           },
         );
       }
@@ -184,7 +184,14 @@ export class MlflowHttp {
         await this.delay(this.backoff(attempt, res.headers['retry-after']));
         continue;
       }
-      throw this.toError(call, res.statusCode, String(res.headers['content-type'] ?? ''), text, attempt + 1);
+      throw this.toError(
+        method,
+        call,
+        res.statusCode,
+        String(res.headers['content-type'] ?? ''),
+        text,
+        attempt + 1,
+      );
     }
   }
 
@@ -194,7 +201,14 @@ export class MlflowHttp {
     return Math.min(this.baseDelayMs * 2 ** attempt, this.maxDelayMs);
   }
 
-  private toError(call: string, status: number, type: string, text: string, attempts: number): FedlearnError {
+  private toError(
+    method: Method,
+    call: string,
+    status: number,
+    type: string,
+    text: string,
+    attempts: number,
+  ): FedlearnError {
     let mlflowCode: string | undefined;
     let message = '';
     if (type.includes('json')) {
@@ -206,18 +220,19 @@ export class MlflowHttp {
         // fall through: reported as a bad response below
       }
     }
-    const details = { call, status, mlflowErrorCode: mlflowCode, attempts };
+    const details = { call, method, status, mlflowErrorCode: mlflowCode, attempts };
+    const where = `MLflow ${method} ${call}`;
     if (status === 403 && text.includes('Invalid Host header')) {
       return new FedlearnError(
         'REGISTRY_UNAVAILABLE',
-        `MLflow ${call}: 403, the server refused our Host header (start MLflow 3.5+ with --allowed-hosts including ${this.origin.replace(/^https?:\/\//, '')})`,
+        `${where}: 403, the server refused our Host header (start MLflow 3.5+ with --allowed-hosts including ${this.origin.replace(/^https?:\/\//, '')})`,
         { details },
       );
     }
     if (RETRYABLE.has(status)) {
       return new FedlearnError(
         'REGISTRY_UNAVAILABLE',
-        `MLflow ${call}: ${status} ${mlflowCode ?? ''} after ${attempts} attempts ${message}`.trim(),
+        `${where}: ${status} ${mlflowCode ?? ''} after ${attempts} attempts ${message}`.trim(),
         {
           details,
         },
@@ -226,14 +241,14 @@ export class MlflowHttp {
     if (mlflowCode === undefined) {
       return new FedlearnError(
         'REGISTRY_BAD_RESPONSE',
-        `MLflow ${call}: ${status} answered ${type || 'no content type'}, not JSON with an error_code: is ${this.origin}${this.basePath} an MLflow tracking server?`,
+        `${where}: ${status} answered ${type || 'no content type'}, not JSON with an error_code: is ${this.origin}${this.basePath} an MLflow tracking server?`,
         { details },
       );
     }
     const code =
       MLFLOW_CODE_TO_FEDLEARN[mlflowCode] ??
       (status === 401 || status === 403 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_BAD_RESPONSE');
-    return new FedlearnError(code, `MLflow ${call}: ${status} ${mlflowCode}: ${message}`, { details });
+    return new FedlearnError(code, `${where}: ${status} ${mlflowCode}: ${message}`, { details });
   }
 
   async close(): Promise<void> {

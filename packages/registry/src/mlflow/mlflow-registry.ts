@@ -170,11 +170,12 @@ export class MlflowRegistry implements Registry {
     assertModelName(name);
     assertAlias(alias);
     try {
-      const res = await this.http.call('GET', 'registered-models/get-by-alias', { name, alias });
+      // GetModelVersionByAlias is `GET registered-models/alias` (the same path as set and delete).
+      const res = await this.http.call('GET', 'registered-models/alias', { name, alias });
       const parsed = expectShape(
         z.object({ model_version: modelVersionSchema }),
         res,
-        'registered-models/get-by-alias',
+        'registered-models/alias',
       );
       return toVersionInfo(parsed.model_version);
     } catch (error) {
@@ -185,7 +186,7 @@ export class MlflowRegistry implements Registry {
       ) {
         throw new FedlearnError('REGISTRY_NOT_FOUND', `model ${name} has no alias ${alias}`, {
           cause: error,
-          details: { name, alias, call: 'registered-models/get-by-alias' },
+          details: { name, alias, call: 'registered-models/alias', method: 'GET' },
         });
       }
       throw error;

@@ -159,7 +159,7 @@ export function registerStandInRoutes(
     state.registeredModel(required(b, 'name')).aliases.delete(required(b, 'alias'));
     return {};
   });
-  route('GET', 'registered-models/get-by-alias', (b) => ({
+  route('GET', 'registered-models/alias', (b) => ({
     model_version: state.renderVersion(state.versionByAlias(required(b, 'name'), required(b, 'alias'))),
   }));
 

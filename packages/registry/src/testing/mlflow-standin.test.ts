@@ -66,15 +66,36 @@ describe('MLflow REST stand-in (reproduces the tracking server behaviours the cl
 
   it('answers a missing alias with 400 INVALID_PARAMETER_VALUE, not 404', async () => {
     await post('registered-models/create', { name: 'aliased' });
-    const res = await call(
-      'GET',
-      '/api/2.0/mlflow/registered-models/get-by-alias?name=aliased&alias=champion',
-    );
+    const res = await call('GET', '/api/2.0/mlflow/registered-models/alias?name=aliased&alias=champion');
     expect(res.status).toBe(400);
     expect(res.json()).toEqual({
       error_code: 'INVALID_PARAMETER_VALUE',
       message: 'Registered model alias champion not found.',
     });
+  });
+
+  it('reads, sets and deletes an alias on the one path registered-models/alias (GET, POST, DELETE with a JSON body)', async () => {
+    await post('registered-models/create', { name: 'aliases' });
+    await post('model-versions/create', { name: 'aliases', source: 'mlflow-artifacts:/0/r/artifacts/m' });
+    expect(
+      (await post('registered-models/alias', { name: 'aliases', alias: 'champion', version: '1' })).status,
+    ).toBe(200);
+    const got = await call('GET', '/api/2.0/mlflow/registered-models/alias?name=aliases&alias=champion');
+    expect(got.json().model_version).toMatchObject({ name: 'aliases', version: '1', aliases: ['champion'] });
+    const deleted = await call(
+      'DELETE',
+      '/api/2.0/mlflow/registered-models/alias',
+      { name: 'aliases', alias: 'champion' },
+      'application/json',
+    );
+    expect(deleted.status).toBe(200);
+    expect(
+      (await call('GET', '/api/2.0/mlflow/registered-models/alias?name=aliases&alias=champion')).status,
+    ).toBe(400);
+    // There is no `get-by-alias` endpoint in MLflow: it is an unknown route (HTML 404).
+    const wrong = await call('GET', '/api/2.0/mlflow/registered-models/get-by-alias?name=aliases&alias=x');
+    expect(wrong.status).toBe(404);
+    expect(wrong.type).toContain('text/html');
   });
 
   it('refuses a POST without Content-Type: application/json', async () => {
