@@ -12,9 +12,10 @@ import {
 
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
-/** MLflow's log-batch limits per request. */
+/** MLflow's log-batch limits per request (`mlflow/utils/validation.py`): each kind and the total. */
 const MAX_METRICS = 1000;
 const MAX_PARAMS = 100;
+const MAX_ENTITIES = 1000;
 
 /** Experiments and runs of MLflow's tracking API. */
 export class MlflowTracking {
@@ -89,13 +90,19 @@ export class MlflowTracking {
   ): Promise<void> {
     const metrics = batch.metrics ?? [];
     const params = recordToTags(batch.params ?? {});
-    for (let m = 0, p = 0; m < metrics.length || p < params.length; m += MAX_METRICS, p += MAX_PARAMS) {
+    let m = 0;
+    let p = 0;
+    while (m < metrics.length || p < params.length) {
+      const paramCount = Math.min(MAX_PARAMS, params.length - p);
+      const metricCount = Math.min(MAX_METRICS, MAX_ENTITIES - paramCount, metrics.length - m);
       await this.http.call('POST', 'runs/log-batch', {
         run_id: runId,
-        metrics: metrics.slice(m, m + MAX_METRICS),
-        params: params.slice(p, p + MAX_PARAMS),
+        metrics: metrics.slice(m, m + metricCount),
+        params: params.slice(p, p + paramCount),
         tags: [],
       });
+      m += metricCount;
+      p += paramCount;
     }
   }
 

@@ -15,6 +15,15 @@ const notFound = (m: string) => new MlflowApiError(404, 'RESOURCE_DOES_NOT_EXIST
 const exists = (m: string) => new MlflowApiError(400, 'RESOURCE_ALREADY_EXISTS', m);
 export const invalid = (m: string) => new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', m);
 
+/** MLflow's `_validate_batch_limit`: log-batch caps each kind and the total per request. */
+function batchLimit(name: string, limit: number, count: number): void {
+  if (count > limit) {
+    throw invalid(
+      `A batch logging request can contain at most ${limit} ${name}. Got ${count} ${name}. Please split up ${name} across multiple requests and try again.`,
+    );
+  }
+}
+
 export interface Tag {
   key: string;
   value: string;
@@ -153,12 +162,10 @@ export class StandInState {
 
   logBatch(runId: string, metrics: Metric[], params: Tag[], tags: Tag[]): void {
     const run = this.run(runId);
-    if (metrics.length > 1000)
-      throw invalid(
-        `A batch logging request can contain at most 1000 metrics. Got ${metrics.length} metrics.`,
-      );
-    if (params.length > 100)
-      throw invalid(`A batch logging request can contain at most 100 params. Got ${params.length} params.`);
+    batchLimit('metrics', 1000, metrics.length);
+    batchLimit('params', 100, params.length);
+    batchLimit('tags', 100, tags.length);
+    batchLimit('metrics, params, and tags', 1000, metrics.length + params.length + tags.length);
     for (const p of params) {
       const old = run.params.find((q) => q.key === p.key);
       if (old && old.value !== p.value) {
