@@ -4,7 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const allowed = [/^dist\/.+\.(c?js|d\.c?ts|map)$/, /^package\.json$/, /^README\.md$/, /^LICENSE$/];
+const allowed = [
+  /^bin\/[a-z-]+\.js$/,
+  /^dist\/.+\.(c?js|d\.c?ts|map)$/,
+  /^package\.json$/,
+  /^README\.md$/,
+  /^LICENSE$/,
+];
 let failures = 0;
 const rows = [];
 for (const dir of readdirSync('packages')) {
