@@ -37,6 +37,15 @@ describe('MlflowTracking against the MLflow REST stand-in', () => {
     expect(mlflow.requests.filter((r) => r.path.endsWith('/runs/log-batch'))).toHaveLength(3);
   });
 
+  it('reads a metric history across pages (next_page_token)', async () => {
+    const run = await tracking.createRun('0', 'paged', 1, {});
+    const metrics = Array.from({ length: 5 }, (_, i) => ({ key: 'acc', value: i, timestamp: 1, step: i }));
+    await tracking.logBatch(run.run_id, { metrics });
+    const history = await tracking.metricHistory(run.run_id, 'acc', 2);
+    expect(history.map((m) => m.step)).toEqual([0, 1, 2, 3, 4]);
+    expect(mlflow.requests.filter((r) => r.path.endsWith('/metrics/get-history'))).toHaveLength(3);
+  });
+
   it('the stand-in refuses a log-batch over the total like MLflow (400 INVALID_PARAMETER_VALUE)', async () => {
     const run = await tracking.createRun('0', 'over', 1, {});
     const error = await http

@@ -12,6 +12,11 @@ import {
 
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
+const historyPageSchema = z.object({
+  metrics: z.array(metricSchema).optional().default([]),
+  next_page_token: z.string().optional(),
+});
+
 /** MLflow's log-batch limits per request (`mlflow/utils/validation.py`): each kind and the total. */
 const MAX_METRICS = 1000;
 const MAX_PARAMS = 100;
@@ -61,18 +66,22 @@ export class MlflowTracking {
     return { info: res.run.info, metricKeys: [...new Set(res.run.data.metrics.map((m) => m.key))] };
   }
 
-  /** Every logged value of one metric (MLflow's `metrics/get-history`). */
-  async metricHistory(runId: string, key: string) {
-    const res = await this.http.call('GET', 'metrics/get-history', {
-      run_id: runId,
-      metric_key: key,
-      max_results: 25000,
-    });
-    return expectShape(
-      z.object({ metrics: z.array(metricSchema).optional().default([]) }),
-      res,
-      'metrics/get-history',
-    ).metrics;
+  /** Every logged value of one metric (MLflow's `metrics/get-history`, following `next_page_token`). */
+  async metricHistory(runId: string, key: string, pageSize = 25_000) {
+    const out: z.infer<typeof metricSchema>[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.http.call('GET', 'metrics/get-history', {
+        run_id: runId,
+        metric_key: key,
+        max_results: pageSize,
+        page_token: token,
+      });
+      const page = expectShape(historyPageSchema, res, 'metrics/get-history');
+      out.push(...page.metrics);
+      token = page.next_page_token || undefined;
+    } while (token);
+    return out;
   }
 
   async getRun(runId: string) {

@@ -128,7 +128,9 @@ export function registerStandInRoutes(
   route('GET', 'metrics/get-history', (b) => {
     const run = state.run(required(b, 'run_id'));
     const key = required(b, 'metric_key');
-    return { metrics: run.metrics.filter((m) => m.key === key) };
+    const all = run.metrics.filter((m) => m.key === key);
+    const { items, next } = page(all, { ...b, max_results: b['max_results'] ?? all.length });
+    return { ...(items.length ? { metrics: items } : {}), ...(next ? { next_page_token: next } : {}) };
   });
 
   route('POST', 'registered-models/create', (b) => ({
