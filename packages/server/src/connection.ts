@@ -114,3 +114,23 @@ export function refusal(
 ): FedlearnError {
   return new FedlearnError(code, message, details ? { details } : {});
 }
+
+/** Refuses a result for a round that is not accepting it (over, not started, or another job). */
+export function refuseStale(
+  connection: ClientConnection,
+  type: string,
+  where: { jobId: string; round: number },
+  current: number | undefined,
+): void {
+  connection.refuse(
+    new FedlearnError(
+      'STALE_ROUND',
+      `round ${where.round} of job ${where.jobId} is not accepting results (current round: ${current ?? 'none'})`,
+      {
+        details: { currentRound: current ?? null },
+      },
+    ),
+    type,
+    where,
+  );
+}

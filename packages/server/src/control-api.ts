@@ -6,6 +6,8 @@ import type { JobSpecInput } from './job-spec.js';
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INVALID_CONFIG: 400,
+  SECAGG_CONFIG_OVERFLOW: 400,
+  STRATEGY_INCOMPATIBLE: 400,
   MALFORMED_MESSAGE: 400,
   UNAUTHORIZED: 401,
   JOB_NOT_FOUND: 404,

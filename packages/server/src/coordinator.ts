@@ -8,6 +8,7 @@ import {
   FedAvg,
   FedlearnError,
   PROTOCOL_VERSION,
+  type Strategy,
   systemClock,
   toFedlearnError,
 } from '@fedlearn/core';
@@ -22,7 +23,7 @@ import { ClientConnection } from './connection.js';
 import { controlApi } from './control-api.js';
 import type { CoordinatorEvent, JobState, ServerEvaluator } from './events.js';
 import { JobRunner } from './job-runner.js';
-import { type JobSpecInput, parseJobSpec } from './job-spec.js';
+import { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { ModelRecorder } from './model-recorder.js';
 
@@ -33,6 +34,8 @@ export interface CoordinatorOptions extends CoordinatorConfigInput {
   evaluator?: ServerEvaluator;
   /** Where every global model is registered and promoted (see `@fedlearn/registry`). */
   lifecycle?: ModelLifecycle;
+  /** Builds a job's strategy from its spec (default: FedAvg with the spec's sampling options). */
+  strategy?: (spec: JobSpec) => Strategy;
 }
 
 type Listener = (event: CoordinatorEvent) => void;
@@ -60,12 +63,13 @@ export class Coordinator {
     readonly clock: Clock,
     private readonly evaluator: ServerEvaluator | undefined,
     private readonly lifecycle: ModelLifecycle | undefined,
+    private readonly makeStrategy: (spec: JobSpec) => Strategy,
     private readonly http: FastifyInstance,
     private readonly io: SocketServer,
   ) {}
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
-    const { logger: givenLogger, clock, evaluator, lifecycle, ...configInput } = options;
+    const { logger: givenLogger, clock, evaluator, lifecycle, strategy, ...configInput } = options;
     const config = parseCoordinatorConfig(configInput);
     const logger = givenLogger ?? pino({ name: 'fedlearn-coordinator' });
     const https = config.tls
@@ -81,7 +85,16 @@ export class Coordinator {
       serveClient: false,
       transports: ['websocket', 'polling'],
     });
-    const coordinator = new Coordinator(config, logger, clock ?? systemClock, evaluator, lifecycle, http, io);
+    const coordinator = new Coordinator(
+      config,
+      logger,
+      clock ?? systemClock,
+      evaluator,
+      lifecycle,
+      strategy ?? fedAvgFor,
+      http,
+      io,
+    );
     coordinator.attachSockets();
     await http.register(controlApi, { coordinator });
     await http.listen({ host: config.host, port: config.port });
@@ -114,13 +127,14 @@ export class Coordinator {
         `job ${this.runner.id} is still running; wait for it or cancel it`,
       );
     }
-    const strategy = new FedAvg({
-      fractionFit: spec.strategy.fractionFit,
-      fractionEvaluate: spec.strategy.fractionEvaluate,
-      minFitClients: spec.strategy.minFitClients,
-      minEvaluateClients: spec.strategy.minEvaluateClients,
-      minAvailableClients: spec.strategy.minAvailableClients ?? spec.strategy.minFitClients,
-    });
+    const strategy = this.makeStrategy(spec);
+    if (spec.secagg.enabled && strategy.requiresIndividualUpdates) {
+      throw new FedlearnError(
+        'STRATEGY_INCOMPATIBLE',
+        `strategy ${strategy.name} needs each client's update, which secure aggregation hides: use fedavg or disable secagg`,
+        { details: { strategy: strategy.name } },
+      );
+    }
     const job: JobState = {
       id: `${spec.name}-${randomUUID().slice(0, 8)}`,
       spec,
@@ -238,6 +252,7 @@ export class Coordinator {
         return;
       case 'fit_res':
       case 'evaluate_res':
+      case 'secagg':
         if (!this.runner) {
           return connection.refuse(
             new FedlearnError('STALE_ROUND', 'no job is running', { details: { currentRound: null } }),
@@ -285,4 +300,14 @@ export class Coordinator {
     );
     this.emit({ type: 'client_joined', clientId: hello.clientId, connected: this.clients.size });
   }
+}
+
+function fedAvgFor(spec: JobSpec): Strategy {
+  return new FedAvg({
+    fractionFit: spec.strategy.fractionFit,
+    fractionEvaluate: spec.strategy.fractionEvaluate,
+    minFitClients: spec.strategy.minFitClients,
+    minEvaluateClients: spec.strategy.minEvaluateClients,
+    minAvailableClients: spec.strategy.minAvailableClients ?? spec.strategy.minFitClients,
+  });
 }

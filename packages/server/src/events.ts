@@ -37,6 +37,12 @@ export interface RoundSummary {
   };
   registryError?: WireError;
   error?: WireError;
+  /** Secure rounds: how many clients each SecAgg+ stage waited for and heard, and detected bad shares. */
+  secagg?: {
+    survivors: number;
+    stages: { stage: string; expected: number; answered: number }[];
+    faults: WireError[];
+  };
 }
 
 export interface JobState {

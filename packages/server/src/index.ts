@@ -5,3 +5,4 @@ export { Coordinator, type CoordinatorOptions } from './coordinator.js';
 export type { CoordinatorEvent, JobState, JobStatus, RoundSummary, ServerEvaluator } from './events.js';
 export { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 export { ModelRecorder } from './model-recorder.js';
+export { nativeX25519 } from './native-x25519.js';

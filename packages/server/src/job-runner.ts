@@ -2,17 +2,15 @@ import {
   type Clock,
   createRng,
   type DataFingerprint,
-  decodeParams,
   type EvaluateRes,
   encodeParams,
   FedlearnError,
   type FitRes,
-  flattenParams,
   float32ToBytes,
   type ModelParams,
   type Rng,
+  type SecAggEnvelope,
   type Strategy,
-  type TensorSpec,
   toFedlearnError,
   unflattenParams,
   weightSpecsFrom,
@@ -20,12 +18,15 @@ import {
 import type { Logger } from 'pino';
 import type { CheckpointWriter } from './checkpoint.js';
 import type { ClientRegistry, RegisteredClient } from './client-registry.js';
-import type { ClientConnection } from './connection.js';
+import { refuseStale } from './connection.js';
 import type { CoordinatorEvent, JobState, RoundSummary, ServerEvaluator } from './events.js';
 import { initialModel } from './initial-model.js';
 import type { JobSpec } from './job-spec.js';
 import type { ModelRecorder } from './model-recorder.js';
 import { Phase } from './phase.js';
+import { PlainRoundTraining } from './plain-round.js';
+import type { GlobalModel, RoundTraining } from './round-training.js';
+import { SecureRoundTraining } from './secure-round.js';
 
 export interface JobRunnerDeps {
   job: JobState;
@@ -41,21 +42,13 @@ export interface JobRunnerDeps {
   emit: (event: CoordinatorEvent) => void;
 }
 
-/** The global model between rounds. */
-interface GlobalModel {
-  specs: TensorSpec[];
-  topology: Record<string, unknown> | undefined;
-  flat: Float32Array;
-}
-
 /** Runs one job: R rounds of sample → fit → aggregate → evaluate → checkpoint. */
 export class JobRunner {
   private readonly rng: Rng;
   private model: GlobalModel | undefined;
-  private fitPhase: Phase<true> | undefined;
   private evalPhase: Phase<EvaluateRes> | undefined;
-  private aggregation: ReturnType<Strategy['beginRound']> | undefined;
-  private roundBytesUp = 0;
+  /** Plain or secure, chosen once for the whole job. */
+  private readonly training: RoundTraining;
   private pendingParameters: ((clientId: string, message: unknown) => void) | undefined;
   private cancelled = false;
   /** Data fingerprints of the clients whose updates shaped the model so far (lineage). */
@@ -63,6 +56,20 @@ export class JobRunner {
 
   constructor(private readonly deps: JobRunnerDeps) {
     this.rng = createRng(deps.spec.seed);
+    const trainingDeps = {
+      jobId: deps.job.id,
+      spec: deps.spec,
+      strategy: deps.strategy,
+      clients: deps.clients,
+      clock: deps.clock,
+      logger: deps.logger,
+      maxPayloadBytes: deps.maxPayloadBytes,
+      contributors: this.contributors,
+      emit: deps.emit,
+    };
+    this.training = deps.spec.secagg.enabled
+      ? new SecureRoundTraining(trainingDeps)
+      : new PlainRoundTraining(trainingDeps);
   }
 
   get id(): string {
@@ -95,7 +102,7 @@ export class JobRunner {
       this.deps.logger.error({ jobId: job.id, code: e.code }, `job failed: ${e.message}`);
     } finally {
       job.finishedAt = new Date(this.deps.clock.now()).toISOString();
-      this.fitPhase?.close();
+      this.training.cancel();
       this.evalPhase?.close();
       await this.deps.recorder?.finish(job);
       emit({ type: 'job_finished', job });
@@ -104,7 +111,7 @@ export class JobRunner {
 
   cancel(): void {
     this.cancelled = true;
-    this.fitPhase?.close();
+    this.training.cancel();
     this.evalPhase?.close();
   }
 
@@ -124,8 +131,8 @@ export class JobRunner {
   }
 
   private async runRound(round: number): Promise<RoundSummary> {
-    const { spec, strategy, clock, logger } = this.deps;
-    const model = this.model!;
+    const { spec, strategy, clock } = this.deps;
+    const global = this.model!;
     const started = clock.now();
     const summary: RoundSummary = {
       round,
@@ -155,57 +162,16 @@ export class JobRunner {
         ),
       );
     }
-    const sampled = strategy.configureFit(round, this.deps.clients.ready(), this.rng);
+    const sampled = strategy.configureFit(round, this.training.eligible(this.deps.clients.ready()), this.rng);
     summary.sampled = sampled.length;
     this.deps.emit({ type: 'round_started', jobId: this.id, round, sampled });
-    const globalBytes = encodeParams(unflattenParams(model.flat, model.specs));
-    this.aggregation = strategy.beginRound(round, model.flat);
-    this.roundBytesUp = 0;
-    const fit = new Phase<true>('fit', this.id, round, sampled, spec.roundTimeoutMs, clock);
-    this.fitPhase = fit;
-    sampled.forEach((clientId, index) => {
-      const client = this.deps.clients.get(clientId);
-      if (!client) {
-        fit.drop(clientId);
-        return;
-      }
-      summary.bytesDown += client.connection.send({
-        type: 'fit_ins',
-        jobId: this.id,
-        round,
-        deadline: fit.deadline,
-        config: { ...spec.fit, seed: (spec.seed * 7919 + round * 104729 + index) >>> 0 },
-        params: globalBytes,
-      });
-    });
-    await fit.closed;
-    this.fitPhase = undefined;
-    Object.assign(summary, {
-      completed: fit.results.size,
-      failed: fit.failed.size,
-      dropped: fit.dropped.size,
-      timedOut: fit.timedOut.length,
-    });
-    summary.bytesUp = this.roundBytesUp;
-    for (const clientId of fit.timedOut) {
-      logger.warn({ jobId: this.id, round, clientId }, 'no fit result before the deadline');
-    }
     try {
-      if (fit.results.size < strategy.minFitClients) {
-        throw new FedlearnError(
-          'QUORUM_NOT_REACHED',
-          `round ${round}: ${fit.results.size} of ${sampled.length} clients returned an update, the quorum is ${strategy.minFitClients}`,
-        );
-      }
-      const { params, metrics } = this.aggregation.finish();
-      model.flat = params;
+      const { params, metrics } = await this.training.run({ round, sampled, global, summary });
+      global.flat = params;
       summary.trainLoss = metrics.loss;
       summary.trainMetrics = metrics;
     } catch (error) {
       return this.failRound(summary, started, toFedlearnError(error));
-    } finally {
-      this.aggregation.dispose();
-      this.aggregation = undefined;
     }
     await this.evaluate(round, summary);
     const artifacts = this.artifacts();
@@ -274,10 +240,10 @@ export class JobRunner {
     }
   }
 
-  /** Routes a result message from a registered client to the phase waiting for it. */
-  handle(client: RegisteredClient, message: FitRes | EvaluateRes): void {
-    if (message.type === 'fit_res') this.onFitRes(client, message);
-    else this.onEvaluateRes(client, message);
+  /** Routes a result message from a registered client to the phase or round waiting for it. */
+  handle(client: RegisteredClient, message: FitRes | EvaluateRes | SecAggEnvelope): void {
+    if (message.type === 'evaluate_res') this.onEvaluateRes(client, message);
+    else this.training.handle(client, message);
   }
 
   onParameters(clientId: string, message: unknown): void {
@@ -286,68 +252,16 @@ export class JobRunner {
 
   /** A client reported it could not do a task. */
   onClientError(clientId: string, jobId: string | undefined, round: number | undefined): void {
-    for (const phase of [this.fitPhase, this.evalPhase]) {
-      if (phase?.isOpen && phase.jobId === jobId && phase.round === round && phase.pending.has(clientId)) {
-        phase.fail(clientId);
-      }
+    this.training.onClientError(clientId, jobId, round);
+    const phase = this.evalPhase;
+    if (phase?.isOpen && phase.jobId === jobId && phase.round === round && phase.pending.has(clientId)) {
+      phase.fail(clientId);
     }
   }
 
   clientLeft(clientId: string): void {
-    this.fitPhase?.drop(clientId);
+    this.training.clientLeft(clientId);
     this.evalPhase?.drop(clientId);
-  }
-
-  private onFitRes(client: RegisteredClient, message: FitRes): void {
-    const { connection, info } = client;
-    const phase = this.fitPhase;
-    const where = { jobId: message.jobId, round: message.round };
-    if (!phase?.isOpen || phase.jobId !== message.jobId || phase.round !== message.round) {
-      return refuseStale(connection, 'fit_res', where, phase?.round ?? this.deps.job.currentRound);
-    }
-    if (!phase.pending.has(info.clientId)) {
-      const code =
-        phase.results.has(info.clientId) || phase.failed.has(info.clientId)
-          ? 'DUPLICATE_UPDATE'
-          : 'NOT_SAMPLED';
-      return connection.refuse(
-        new FedlearnError(code, `no update is expected from ${info.clientId} in round ${message.round}`),
-        'fit_res',
-        where,
-      );
-    }
-    try {
-      if (message.numExamples > info.numExamples) {
-        throw new FedlearnError(
-          'INVALID_ARGUMENT',
-          `update claims ${message.numExamples} examples, the client announced ${info.numExamples}`,
-        );
-      }
-      const params = decodeParams(message.params, {
-        maxBytes: this.deps.maxPayloadBytes,
-        expected: this.model!.specs,
-      });
-      this.aggregation!.add({
-        clientId: info.clientId,
-        numExamples: message.numExamples,
-        params: flattenParams(params),
-        metrics: message.metrics,
-      });
-      this.roundBytesUp += message.params.length;
-      if (info.dataFingerprint) this.contributors.set(info.clientId, info.dataFingerprint);
-      phase.succeed(info.clientId, true);
-      this.deps.emit({
-        type: 'fit_received',
-        jobId: this.id,
-        round: message.round,
-        clientId: info.clientId,
-        completed: phase.results.size,
-        sampled: phase.results.size + phase.pending.size + phase.failed.size + phase.dropped.size,
-      });
-    } catch (error) {
-      connection.refuse(toFedlearnError(error, 'MALFORMED_MESSAGE'), 'fit_res', where);
-      phase.fail(info.clientId);
-    }
   }
 
   private onEvaluateRes(client: RegisteredClient, message: EvaluateRes): void {
@@ -370,25 +284,6 @@ export class JobRunner {
     }
     phase.succeed(client.info.clientId, message);
   }
-}
-
-function refuseStale(
-  connection: ClientConnection,
-  type: string,
-  where: { jobId: string; round: number },
-  current: number | undefined,
-): void {
-  connection.refuse(
-    new FedlearnError(
-      'STALE_ROUND',
-      `round ${where.round} of job ${where.jobId} is not accepting results (current round: ${current ?? 'none'})`,
-      {
-        details: { currentRound: current ?? null },
-      },
-    ),
-    type,
-    where,
-  );
 }
 
 /** Resolves true once `count` clients are connected, false after `timeoutMs`. */

@@ -1,4 +1,4 @@
-import { FedlearnError } from '@fedlearn/core';
+import { FedlearnError, resolveSecAggParams, toFedlearnError } from '@fedlearn/core';
 import { z } from 'zod';
 
 /** A training job, as submitted to `POST /v1/jobs` or `Coordinator.submitJob`. */
@@ -45,6 +45,30 @@ export const jobSpecSchema = z
     clientWaitMs: z.number().int().positive().max(86_400_000).default(120_000),
     /** Federated evaluation on clients' held-out data after each round. */
     federatedEvaluation: z.boolean().default(true),
+    secagg: z
+      .object({
+        /** Rounds run SecAgg+: the coordinator only learns the sum of the clients' updates. */
+        enabled: z.boolean().default(false),
+        /** k, the degree of the neighbour graph (default 2·⌈log2 n⌉, or n − 1 when n is small). */
+        neighbours: z.number().int().min(2).optional(),
+        /** t, shares needed to rebuild a client's secrets (default ⌊k/2⌋ + 1). */
+        threshold: z.number().int().min(2).optional(),
+        /** Each coordinate of a client's update (a delta from the global model) is clipped to [−clip, clip]. */
+        clip: z.number().positive().finite().default(1),
+        /** Quantization bits per coordinate. */
+        bits: z.number().int().min(1).max(24).default(16),
+        /** Largest weight (number of examples) a client may send; default: the largest any sampled client announced. */
+        maxWeight: z
+          .number()
+          .int()
+          .positive()
+          .max(2 ** 31)
+          .optional(),
+        /** Deadline of each SecAgg+ stage after the first (the first waits for training: `roundTimeoutMs`). */
+        stageTimeoutMs: z.number().int().positive().max(86_400_000).default(30_000),
+      })
+      .strict()
+      .default({ enabled: false, clip: 1, bits: 16, stageTimeoutMs: 30_000 }),
     model: z
       .object({
         topology: z.record(z.string(), z.unknown()).optional(),
@@ -75,5 +99,38 @@ export function parseJobSpec(input: unknown): JobSpec {
       'invalid job: strategy.minAvailableClients must be ≥ minFitClients',
     );
   }
+  if (spec.secagg.enabled) checkSecAgg(spec);
   return spec;
+}
+
+/**
+ * Refuses, at submission, a secure-aggregation setting that cannot work: fewer than 3 clients per
+ * round, bad k/t, or a ring that overflows even for the smallest round the job allows. What
+ * depends on the sampled clients (their number and weights) is checked again each round.
+ */
+function checkSecAgg(spec: JobSpec): void {
+  const { secagg, strategy } = spec;
+  if (strategy.minFitClients < 3) {
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      'invalid job: secure aggregation needs strategy.minFitClients ≥ 3 (a sum of two updates reveals each to the other)',
+    );
+  }
+  const n = Math.max(strategy.minFitClients, (secagg.neighbours ?? 0) + 1);
+  try {
+    resolveSecAggParams(
+      {
+        dimension: 1,
+        clipRange: secagg.clip,
+        quantizationBits: secagg.bits,
+        maxWeight: secagg.maxWeight ?? 1,
+        ...(secagg.neighbours === undefined ? {} : { neighbours: secagg.neighbours }),
+        ...(secagg.threshold === undefined ? {} : { threshold: secagg.threshold }),
+      },
+      n,
+    );
+  } catch (error) {
+    const e = toFedlearnError(error);
+    throw new FedlearnError(e.code, `invalid job: secagg: ${e.message}`, { details: e.details });
+  }
 }

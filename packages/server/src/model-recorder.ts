@@ -30,7 +30,7 @@ export class ModelRecorder {
         strategy: job.spec.strategy.name,
         rounds: job.spec.rounds,
         clients,
-        secureAggregation: false,
+        secureAggregation: job.spec.secagg.enabled,
         privacy: null,
         config: config as Record<string, unknown>,
         codeVersion: `fedlearn@${FEDLEARN_VERSION}`,

@@ -84,10 +84,21 @@ export function arithmeticTrainer(delta: number, numExamples: number): Trainer {
   };
 }
 
+/**
+ * Decides the fate of each outgoing message, for fault injection: send it (maybe altered), drop
+ * it (a silent client), or disconnect instead of sending it.
+ */
+export type Intercept = (message: ClientMessage) => ClientMessage | 'drop' | 'disconnect';
+
 /** A well-behaved client: the real ClientSession over a real socket.io connection. */
 export class TestClient {
   readonly events: SessionEvent[] = [];
+  /** Every message the coordinator sent, as received. */
+  readonly received: Record<string, unknown>[] = [];
   readonly socket: Socket;
+  /** Set to alter, drop or cut outgoing messages; with `comeBack`, a cut client reconnects at once. */
+  intercept: Intercept | undefined;
+  comeBack = false;
   private readonly session: ClientSession;
   private readonly assembler = new FrameAssembler({ maxPayloadBytes: 1 << 24 });
   private transfer = 0;
@@ -108,12 +119,21 @@ export class TestClient {
     this.socket.on('connect', () => void this.session.connected());
     this.socket.on(FRAME_EVENT, (frame: unknown) => {
       const message = this.assembler.accept(frame);
-      if (message) void this.session.receive(message);
+      if (!message) return;
+      this.received.push(message);
+      void this.session.receive(message);
     });
   }
 
   send(message: ClientMessage): void {
-    for (const frame of toFrames(message, this.transfer++)) this.socket.emit(FRAME_EVENT, frame);
+    const fate = this.intercept ? this.intercept(message) : message;
+    if (fate === 'drop') return;
+    if (fate === 'disconnect') {
+      this.socket.disconnect();
+      if (this.comeBack) this.socket.connect();
+      return;
+    }
+    for (const frame of toFrames(fate, this.transfer++)) this.socket.emit(FRAME_EVENT, frame);
   }
 
   close(): void {

@@ -58,6 +58,17 @@ export const fitResSchema = z.object({
   params: binary,
 });
 
+/**
+ * One secure-aggregation message (see `secagg`), encoded with `encodeSecAggMessage` into `params`
+ * so it is chunked and size-limited like weights. The same envelope goes both ways.
+ */
+export const secaggEnvelopeSchema = z.object({
+  type: z.literal('secagg'),
+  jobId,
+  round,
+  params: binary,
+});
+
 export const evaluateResSchema = z.object({
   type: z.literal('evaluate_res'),
   jobId,
@@ -97,6 +108,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   evaluateResSchema,
   getParametersResSchema,
   clientErrorSchema,
+  secaggEnvelopeSchema,
 ]);
 
 export const welcomeSchema = z.object({
@@ -113,6 +125,11 @@ export const fitInsSchema = z.object({
   /** Epoch milliseconds after which the coordinator no longer waits for this result. */
   deadline: finite,
   config: fitConfigSchema,
+  /**
+   * Set in a secure-aggregation round: the client does not upload its weights but takes part in
+   * the SecAgg+ stages (the setup follows as a `secagg` message) with its update as a delta.
+   */
+  secureAggregation: z.literal(true).optional(),
   params: binary,
 });
 
@@ -147,6 +164,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   evaluateInsSchema,
   getParametersInsSchema,
   serverErrorSchema,
+  secaggEnvelopeSchema,
 ]);
 
 export type Hello = z.infer<typeof helloSchema>;
@@ -154,6 +172,7 @@ export type FitRes = z.infer<typeof fitResSchema>;
 export type EvaluateRes = z.infer<typeof evaluateResSchema>;
 export type GetParametersRes = z.infer<typeof getParametersResSchema>;
 export type ClientError = z.infer<typeof clientErrorSchema>;
+export type SecAggEnvelope = z.infer<typeof secaggEnvelopeSchema>;
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type FitIns = z.infer<typeof fitInsSchema>;

@@ -25,3 +25,4 @@ export {
   type SecAggSimulationOptions,
   simulateSecAggRound,
 } from './simulate.js';
+export { decodeSecAggMessage, encodeSecAggMessage, SECAGG_WIRE_VERSION } from './wire.js';

@@ -7,9 +7,12 @@ import {
   type FitIns,
   type GetParametersIns,
   parseServerMessage,
+  type SecAggEnvelope,
   type ServerMessage,
 } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
+import type { RandomBytes } from '../random.js';
+import { SecAggParticipant, updateDelta } from './secagg-participant.js';
 import type { SessionEvent, SessionTransport, Trainer } from './types.js';
 
 export interface ClientSessionOptions {
@@ -20,6 +23,10 @@ export interface ClientSessionOptions {
   maxPayloadBytes?: number;
   runtime?: string;
   onEvent?: (event: SessionEvent) => void;
+  /** Take part in secure-aggregation rounds (announced in the hello; default true). */
+  secureAggregation?: boolean;
+  /** Randomness for secure aggregation; WebCrypto by default. */
+  randomBytes?: RandomBytes;
 }
 
 type Task = FitIns | EvaluateIns | GetParametersIns;
@@ -40,10 +47,18 @@ export class ClientSession {
   private queue: Task[] = [];
   private working = false;
   private fatalError: FedlearnError | undefined;
+  private readonly secagg: SecAggParticipant | undefined;
 
   constructor(private readonly options: ClientSessionOptions) {
     this.clock = options.clock ?? systemClock;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES;
+    if (options.secureAggregation ?? true) {
+      this.secagg = new SecAggParticipant({
+        clientId: options.clientId,
+        send: (message) => this.send(message),
+        ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
+      });
+    }
   }
 
   /** The fatal error the server ended the session with, if any. */
@@ -54,6 +69,7 @@ export class ClientSession {
   /** Call on every (re)connection: tasks from an old connection are void, and the server needs a hello. */
   async connected(): Promise<void> {
     this.queue = [];
+    this.secagg?.reset();
     const { trainer } = this.options;
     await this.send({
       type: 'hello',
@@ -61,7 +77,7 @@ export class ClientSession {
       clientId: this.options.clientId,
       numExamples: trainer.numExamples,
       numEvalExamples: trainer.numEvalExamples,
-      capabilities: { secagg: false, backend: trainer.backend },
+      capabilities: { secagg: this.secagg !== undefined, backend: trainer.backend },
       ...(this.options.runtime ? { runtime: this.options.runtime } : {}),
       ...(trainer.dataFingerprint ? { dataFingerprint: trainer.dataFingerprint } : {}),
     });
@@ -90,6 +106,9 @@ export class ClientSession {
           fatal: message.fatal,
         });
         return;
+      case 'secagg':
+        // Not queued: the stages must go on while this client trains or evaluates.
+        return this.onSecAgg(message);
       default:
         this.queue.push(message);
         await this.drain();
@@ -132,11 +151,34 @@ export class ClientSession {
     }
   }
 
+  private async onSecAgg(envelope: SecAggEnvelope): Promise<void> {
+    try {
+      if (!this.secagg) {
+        throw new FedlearnError('INVALID_ARGUMENT', 'this client does not take part in secure aggregation');
+      }
+      await this.secagg.receive(envelope);
+    } catch (error) {
+      const e = toFedlearnError(error, 'MALFORMED_MESSAGE');
+      this.emit({ type: 'task_failed', kind: 'secagg', code: e.code, message: e.message });
+      const where = { jobId: envelope.jobId, round: envelope.round };
+      await this.send({ type: 'client_error', ...where, error: e.toJSON() }).catch(() => undefined);
+    }
+  }
+
   private async fit(task: FitIns): Promise<void> {
     const { trainer } = this.options;
     this.emit({ type: 'fit_start', jobId: task.jobId, round: task.round });
     const global = this.decode(task.params);
     const outcome = await trainer.fit(global, task.config);
+    if (task.secureAggregation) {
+      if (!this.secagg) {
+        throw new FedlearnError('INVALID_ARGUMENT', 'this client does not take part in secure aggregation');
+      }
+      const update = updateDelta(outcome.params, global);
+      await this.secagg.contribute(task.jobId, task.round, { update, weight: outcome.numExamples });
+      this.emit({ ...fitDone(task, outcome), bytesUp: 0 });
+      return;
+    }
     const params = encodeParams(outcome.params);
     await this.send({
       type: 'fit_res',
@@ -146,14 +188,7 @@ export class ClientSession {
       metrics: outcome.metrics,
       params,
     });
-    this.emit({
-      type: 'fit_done',
-      jobId: task.jobId,
-      round: task.round,
-      numExamples: outcome.numExamples,
-      metrics: outcome.metrics,
-      bytesUp: params.length,
-    });
+    this.emit({ ...fitDone(task, outcome), bytesUp: params.length });
   }
 
   private async evaluate(task: EvaluateIns): Promise<void> {
@@ -189,4 +224,14 @@ export class ClientSession {
   private emit(event: SessionEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+function fitDone(task: FitIns, outcome: { numExamples: number; metrics: Record<string, number> }) {
+  return {
+    type: 'fit_done' as const,
+    jobId: task.jobId,
+    round: task.round,
+    numExamples: outcome.numExamples,
+    metrics: outcome.metrics,
+  };
 }

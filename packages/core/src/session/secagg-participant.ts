@@ -1,0 +1,116 @@
+import { FedlearnError } from '../errors.js';
+import { assertSameSpecs, flattenParams, type ModelParams, specsOf } from '../params/tensors.js';
+import type { ClientMessage, SecAggEnvelope } from '../protocol/messages.js';
+import { cryptoRandomBytes, type RandomBytes } from '../random.js';
+import { createSecAggClient, type SecAggClient, type SecAggInput } from '../secagg/client.js';
+import {
+  parseSecAggMessage,
+  type SecAggClientMessage,
+  SecAggServerMessageSchema,
+  type SecAggSetup,
+} from '../secagg/messages.js';
+import { decodeSecAggMessage, encodeSecAggMessage } from '../secagg/wire.js';
+
+export interface SecAggParticipantOptions {
+  clientId: string;
+  send: (message: ClientMessage) => Promise<void>;
+  /** Cryptographic randomness for keys, seeds and rounding; WebCrypto by default. */
+  randomBytes?: RandomBytes;
+}
+
+interface SecureRound {
+  jobId: string;
+  round: number;
+  setup?: SecAggSetup;
+  input?: SecAggInput;
+  client?: SecAggClient;
+}
+
+/**
+ * The client's part in secure rounds, to which `ClientSession` delegates `secagg` messages. It
+ * pairs the round's setup (from the coordinator) with the client's trained update (from the
+ * session), advertises keys once it has both, and answers every later stage. The update is kept
+ * only until the client has sent its masked input and unmasking shares.
+ *
+ * @example
+ * const participant = new SecAggParticipant({ clientId: 'c1', send });
+ * await participant.receive(envelope); // the setup, then each stage
+ * await participant.contribute('job', 3, { update: delta, weight: 120 });
+ */
+export class SecAggParticipant {
+  private current: SecureRound | undefined;
+  private readonly randomBytes: RandomBytes;
+
+  constructor(private readonly options: SecAggParticipantOptions) {
+    this.randomBytes = options.randomBytes ?? cryptoRandomBytes;
+  }
+
+  /** Forgets the round in progress (the connection was lost: the coordinator counts us as dropped). */
+  reset(): void {
+    this.current = undefined;
+  }
+
+  /** Handles one `secagg` envelope from the coordinator. Throws typed errors for anything invalid. */
+  async receive(envelope: SecAggEnvelope): Promise<void> {
+    const message = parseSecAggMessage(SecAggServerMessageSchema, decodeSecAggMessage(envelope.params));
+    if (message.round !== envelope.round) {
+      throw new FedlearnError('MALFORMED_MESSAGE', 'secagg message round differs from its envelope', {
+        details: { round: message.round, envelopeRound: envelope.round },
+      });
+    }
+    if (message.type === 'secagg/setup') {
+      const round = this.roundFor(envelope.jobId, envelope.round);
+      round.setup = message;
+      return this.advertiseWhenReady(round);
+    }
+    const round = this.current;
+    if (round?.client === undefined || round.jobId !== envelope.jobId || round.round !== envelope.round) {
+      throw new FedlearnError(
+        'STALE_ROUND',
+        `no secure round ${envelope.round} of ${envelope.jobId} in progress`,
+        {
+          details: { jobId: envelope.jobId, round: envelope.round },
+        },
+      );
+    }
+    const reply = round.client.handle(message, round.input);
+    if (reply.type === 'secagg/unmask') this.current = undefined;
+    await this.send(round, reply);
+  }
+
+  /** The trained update of a secure round; the keys go out once the setup is known too. */
+  async contribute(jobId: string, round: number, input: SecAggInput): Promise<void> {
+    const current = this.roundFor(jobId, round);
+    current.input = input;
+    await this.advertiseWhenReady(current);
+  }
+
+  private roundFor(jobId: string, round: number): SecureRound {
+    if (this.current?.jobId !== jobId || this.current.round !== round) this.current = { jobId, round };
+    return this.current;
+  }
+
+  private async advertiseWhenReady(round: SecureRound): Promise<void> {
+    if (round.setup === undefined || round.input === undefined || round.client !== undefined) return;
+    round.client = createSecAggClient(round.setup, this.options.clientId, { randomBytes: this.randomBytes });
+    await this.send(round, round.client.advertiseKeys());
+  }
+
+  private send(round: SecureRound, message: SecAggClientMessage): Promise<void> {
+    return this.options.send({
+      type: 'secagg',
+      jobId: round.jobId,
+      round: round.round,
+      params: encodeSecAggMessage(message),
+    });
+  }
+}
+
+/** The local update as a delta from the global model, in the model's weight order. */
+export function updateDelta(trained: ModelParams, global: ModelParams): Float32Array {
+  assertSameSpecs(specsOf(global), specsOf(trained));
+  const local = flattenParams(trained);
+  const base = flattenParams(global);
+  for (let i = 0; i < local.length; i++) local[i] = (local[i] as number) - (base[i] as number);
+  return local;
+}

@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ClientMessage, decodeSecAggMessage, encodeParams, encodeSecAggMessage } from '@fedlearn/core';
+import { describe, expect, it } from 'vitest';
+import type { JobState } from '../src/index.js';
+import {
+  arithmeticTrainer,
+  cleanupAfterEach,
+  closeAll,
+  nextEvent,
+  params,
+  RawClient,
+  startCoordinator,
+  TestClient,
+} from './harness.js';
+
+const cleanups = cleanupAfterEach();
+const INITIAL = [1, 2, 3, 4];
+/** Client i adds DELTAS[i] to every weight and trains on WEIGHTS[i] examples. */
+const DELTAS = [0.5, -0.25, 1.5, 0.75, -1, 0.125];
+const WEIGHTS = [10, 20, 30, 40, 50, 60];
+// Quantization step 2·clip/(2^16 − 1); stochastic rounding errs by less than one step per client.
+const CLIP = 2;
+const PRECISION = (2 * CLIP) / 65535;
+
+async function setup(n: number) {
+  const { coordinator, logs } = await startCoordinator();
+  cleanups.push(() => coordinator.stop());
+  const clients = Array.from(
+    { length: n },
+    (_, i) => new TestClient(coordinator.url, `c${i}`, arithmeticTrainer(DELTAS[i]!, WEIGHTS[i]!)),
+  );
+  cleanups.push(() => closeAll(clients));
+  await nextEvent(coordinator, 'client_joined', (e) => e.connected === n);
+  return { coordinator, logs, clients };
+}
+
+function submit(coordinator: Awaited<ReturnType<typeof setup>>['coordinator'], n: number, extra = {}) {
+  return coordinator.submitJob({
+    rounds: 1,
+    federatedEvaluation: false,
+    strategy: { minFitClients: 3, minAvailableClients: n },
+    secagg: { enabled: true, clip: CLIP, bits: 16 },
+    model: {
+      params: Buffer.from(encodeParams(params(INITIAL))).toString('base64'),
+      topology: { class_name: 'Sequential', config: {} },
+    },
+    ...extra,
+  });
+}
+
+/** The weighted mean step FedAvg takes over `ids` (indices into DELTAS/WEIGHTS). */
+function step(ids: number[]): number {
+  const total = ids.reduce((s, i) => s + WEIGHTS[i]!, 0);
+  return ids.reduce((s, i) => s + WEIGHTS[i]! * DELTAS[i]!, 0) / total;
+}
+
+function checkpointValues(job: JobState, round: number): number[] {
+  const bin = readFileSync(join(job.rounds[round - 1]!.checkpoint!, 'group1-shard1of1.bin'));
+  return Array.from(new Float32Array(bin.buffer, bin.byteOffset, 4));
+}
+
+function expectModel(values: number[], expected: number[]) {
+  for (const [i, v] of values.entries()) expect(Math.abs(v - expected[i]!)).toBeLessThan(PRECISION);
+}
+
+const STAGES = ['secagg/advertise-keys', 'secagg/share-keys', 'secagg/masked-input', 'secagg/unmask'];
+
+function secaggType(message: ClientMessage): string | undefined {
+  if (message.type !== 'secagg') return undefined;
+  return (decodeSecAggMessage(message.params) as { type: string }).type;
+}
+
+/** Cuts (or silences) the client instead of its message of `stage` in `round`. */
+function failAt(client: TestClient, stage: string, fate: 'disconnect' | 'drop', round = 1) {
+  let gone = false;
+  client.intercept = (message) => {
+    if (gone && message.type === 'secagg' && message.round === round) return 'drop';
+    if (message.type === 'secagg' && message.round === round && secaggType(message) === stage) {
+      gone = true;
+      return fate;
+    }
+    return message;
+  };
+}
+
+describe('secure aggregation in a job (real sockets)', () => {
+  it('gives the FedAvg model to quantization precision, without any update in the clear', async () => {
+    const { coordinator, logs, clients } = await setup(3);
+    const sent: string[] = [];
+    for (const c of clients) {
+      c.intercept = (m) => {
+        sent.push(m.type);
+        return m;
+      };
+    }
+    const job = submit(coordinator, 3, { rounds: 2, federatedEvaluation: true });
+    const done = await coordinator.waitForJob(job.id);
+    expect(done.status).toBe('completed');
+    expect(done.rounds.map((r) => [r.status, r.sampled, r.completed])).toEqual([
+      ['ok', 3, 3],
+      ['ok', 3, 3],
+    ]);
+    const s = step([0, 1, 2]);
+    expectModel(
+      checkpointValues(done, 1),
+      INITIAL.map((v) => v + s),
+    );
+    expectModel(
+      checkpointValues(done, 2),
+      INITIAL.map((v) => v + 2 * s),
+    );
+    expect(sent).not.toContain('fit_res');
+    const r1 = done.rounds[0]!;
+    expect(r1.secagg?.survivors).toBe(3);
+    expect(r1.secagg?.stages.map((t) => [t.stage, t.expected, t.answered])).toEqual([
+      ['advertise-keys', 3, 3],
+      ['share-keys', 3, 3],
+      ['masked-input', 3, 3],
+      ['unmask', 3, 3],
+    ]);
+    expect(r1.bytesUp).toBeGreaterThan(3 * 4 * 4);
+    expect(r1.federated?.accuracy).toBe(0.5);
+    expect(logs.some((l) => String(l.msg).startsWith('secure aggregation round 1: done, 3/3'))).toBe(true);
+    const fitIns = clients[0]!.received.find((m) => m.type === 'fit_ins');
+    expect(fitIns).toMatchObject({ secureAggregation: true });
+  });
+
+  it.each([
+    ['before sending its keys', 0, [0, 1, 2, 4]],
+    ['after its keys, before its shares', 1, [0, 1, 2, 4]],
+    ['after its shares, before masking', 2, [0, 1, 2, 4]],
+    ['after its masked input', 3, [0, 1, 2, 3, 4]],
+  ])(
+    'completes when a client disconnects %s, with the sum over the survivors',
+    async (_when, stage, survivors) => {
+      const { coordinator, clients } = await setup(5);
+      failAt(clients[3]!, STAGES[stage]!, 'disconnect');
+      const done = await coordinator.waitForJob(submit(coordinator, 5).id);
+      const round = done.rounds[0]!;
+      expect([round.status, round.completed, round.secagg?.survivors]).toEqual([
+        'ok',
+        survivors.length,
+        survivors.length,
+      ]);
+      expectModel(
+        checkpointValues(done, 1),
+        INITIAL.map((v) => v + step(survivors)),
+      );
+      expect(round.secagg?.stages[stage]).toMatchObject({ expected: 5, answered: 4 });
+    },
+  );
+
+  it('closes a stage at its deadline when a client goes silent', async () => {
+    const { coordinator } = await setup(5).then(async (s) => {
+      failAt(s.clients[1]!, 'secagg/share-keys', 'drop');
+      return s;
+    });
+    const job = submit(coordinator, 5, { secagg: { enabled: true, clip: CLIP, stageTimeoutMs: 300 } });
+    const done = await coordinator.waitForJob(job.id);
+    const round = done.rounds[0]!;
+    expect([round.status, round.completed, round.timedOut]).toEqual(['ok', 4, 1]);
+    expectModel(
+      checkpointValues(done, 1),
+      INITIAL.map((v) => v + step([0, 2, 3, 4])),
+    );
+  });
+
+  it('aborts a round below the threshold, keeps the model, and goes on', async () => {
+    const { coordinator, clients } = await setup(5);
+    for (const c of clients.slice(0, 3)) {
+      c.comeBack = true;
+      failAt(c, 'secagg/advertise-keys', 'disconnect');
+    }
+    const done = await coordinator.waitForJob(submit(coordinator, 5, { rounds: 2 }).id);
+    expect(done.status).toBe('completed');
+    expect(done.rounds.map((r) => [r.status, r.error?.code])).toEqual([
+      ['failed', 'SECAGG_BELOW_THRESHOLD'],
+      ['ok', undefined],
+    ]);
+    expect(done.rounds[0]!.checkpoint).toBeUndefined();
+    expectModel(
+      checkpointValues(done, 2),
+      INITIAL.map((v) => v + step([0, 1, 2, 3, 4])),
+    );
+  });
+
+  it('refuses malformed and tampered messages with typed errors naming the client', async () => {
+    const { coordinator, clients } = await setup(6);
+    clients[1]!.intercept = (m) =>
+      secaggType(m) === 'secagg/advertise-keys' && m.type === 'secagg'
+        ? { ...m, params: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) }
+        : m;
+    clients[4]!.intercept = (m) => {
+      if (m.type !== 'secagg' || secaggType(m) !== 'secagg/masked-input') return m;
+      const masked = decodeSecAggMessage(m.params) as { vector: Uint8Array };
+      return { ...m, params: encodeSecAggMessage({ ...masked, vector: masked.vector.subarray(4) }) };
+    };
+    const done = await coordinator.waitForJob(submit(coordinator, 6).id);
+    const round = done.rounds[0]!;
+    expect([round.status, round.completed, round.failed]).toEqual(['ok', 4, 2]);
+    expectModel(
+      checkpointValues(done, 1),
+      INITIAL.map((v) => v + step([0, 2, 3, 5])),
+    );
+    const errorOf = (c: TestClient) =>
+      c.received.find((m) => m.type === 'error')?.error as { code: string; details: { clientId: string } };
+    expect(errorOf(clients[1]!)).toMatchObject({ code: 'MALFORMED_MESSAGE', details: { clientId: 'c1' } });
+    expect(errorOf(clients[4]!)).toMatchObject({ code: 'SECAGG_BAD_VECTOR', details: { clientId: 'c4' } });
+  });
+
+  it('samples only clients that support it, and refuses plain updates without reading them', async () => {
+    const { coordinator } = await setup(3);
+    const raw = new RawClient(coordinator.url);
+    cleanups.push(() => raw.close());
+    await raw.connected();
+    raw.hello('plain-only');
+    await nextEvent(coordinator, 'client_joined', (e) => e.connected === 4);
+    const started = nextEvent(coordinator, 'round_started');
+    const job = submit(coordinator, 4);
+    expect((await started).sampled.sort()).toEqual(['c0', 'c1', 'c2']);
+    // Not even a valid weights payload: a secure round must refuse it before any decoding.
+    raw.sendMessage({
+      type: 'fit_res',
+      jobId: job.id,
+      round: 1,
+      numExamples: 5,
+      metrics: {},
+      params: Uint8Array.of(1, 2, 3),
+    });
+    const refusal = await raw.waitFor((m) => m.type === 'error');
+    expect(refusal.error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((await coordinator.waitForJob(job.id)).rounds[0]!.status).toBe('ok');
+    expect(raw.received.some((m) => m.type === 'fit_ins')).toBe(false);
+  });
+});
