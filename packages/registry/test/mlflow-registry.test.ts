@@ -145,6 +145,25 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
     expect(calls(mlflow, '/runs/create')).toBe(2);
   });
 
+  it('does not create a second version when model-versions/create took effect but answered 503', async () => {
+    const run = await lifecycle.startRun(job());
+    mlflow.injectFault({ path: 'model-versions/create', status: 503, afterHandling: true });
+    const registered = await run.registerVersion(tinyArtifacts(), { round: 1, metrics: { accuracy: 0.5 } });
+    expect(registered.version.version).toBe(1);
+    expect(mlflow.state.registeredModel('tiny').versions).toHaveLength(1);
+    expect(calls(mlflow, '/model-versions/create')).toBe(1);
+    expect(waits).toEqual([250]);
+  });
+
+  it('re-sends model-versions/create after a 503 that did not create the version', async () => {
+    const run = await lifecycle.startRun(job());
+    mlflow.injectFault({ path: 'model-versions/create', status: 503 });
+    const registered = await run.registerVersion(tinyArtifacts(), { round: 1, metrics: { accuracy: 0.5 } });
+    expect(registered.version.version).toBe(1);
+    expect(mlflow.state.registeredModel('tiny').versions).toHaveLength(1);
+    expect(calls(mlflow, '/model-versions/create')).toBe(2);
+  });
+
   it('gives up after the retry limit on persistent 500s with a typed error naming the call', async () => {
     const run = await lifecycle.startRun(job());
     await run.registerVersion(tinyArtifacts(), { round: 1, metrics: { accuracy: 0.5 } });

@@ -19,6 +19,17 @@ export interface MlflowHttpOptions {
 }
 
 type Method = 'GET' | 'POST' | 'DELETE' | 'PUT';
+type Response = Awaited<ReturnType<Pool['request']>>;
+
+/** Per-call options of `MlflowHttp.call`. */
+export interface CallOptions<T> {
+  /**
+   * For a call that is not idempotent (e.g. `model-versions/create`): asked before each retry
+   * after an answer that does not prove the request was refused (5xx, a lost connection);
+   * returns what the earlier attempt created, if it did, and the call returns that instead.
+   */
+  recover?: () => Promise<T | undefined>;
+}
 
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 const MLFLOW_CODE_TO_FEDLEARN: Record<string, FedlearnError['code']> = {
@@ -71,20 +82,26 @@ export class MlflowHttp {
     this.delay = options.delay ?? defaultDelay;
   }
 
-  /** Calls `/api/2.0/mlflow/<endpoint>`; GET sends `query`, POST/DELETE send a JSON body. */
+  /**
+   * Calls `/api/2.0/mlflow/<endpoint>`; GET sends `payload` as the query, POST/DELETE as a JSON
+   * body (MLflow reads DELETE parameters from the body, not the query).
+   *
+   * @example await http.call('GET', 'registered-models/get', { name: 'mnist' })
+   */
   async call<T>(
     method: Exclude<Method, 'PUT'>,
     endpoint: string,
     payload: Record<string, unknown> = {},
+    options: CallOptions<T> = {},
   ): Promise<T> {
     const path = `/api/2.0/mlflow/${endpoint}`;
     if (method === 'GET') {
       const query = new URLSearchParams();
       for (const [k, v] of Object.entries(payload)) if (v !== undefined) query.set(k, String(v));
       const qs = query.toString();
-      return this.json<T>(method, qs ? `${path}?${qs}` : path, undefined, endpoint);
+      return this.json<T>(method, qs ? `${path}?${qs}` : path, undefined, endpoint, options.recover);
     }
-    return this.json<T>(method, path, JSON.stringify(payload), endpoint);
+    return this.json<T>(method, path, JSON.stringify(payload), endpoint, options.recover);
   }
 
   /** Uploads raw bytes to the tracking server's artifact proxy. */
@@ -99,13 +116,13 @@ export class MlflowHttp {
 
   /** Downloads a proxied artifact's bytes. */
   async getArtifact(relativePath: string): Promise<Uint8Array> {
-    const res = await this.send(
+    const sent = await this.send(
       'GET',
       `/api/2.0/mlflow-artifacts/artifacts/${encodePath(relativePath)}`,
       undefined,
       'mlflow-artifacts/artifacts',
     );
-    return new Uint8Array(await res.body.arrayBuffer());
+    return new Uint8Array(await sent.res!.body.arrayBuffer());
   }
 
   /** Lists a proxied artifact directory (`{ files: [{ path, is_dir, file_size }] }`, basenames). */
@@ -127,8 +144,11 @@ export class MlflowHttp {
     path: string,
     body: string | Uint8Array | undefined,
     call: string,
+    recover?: () => Promise<T | undefined>,
   ): Promise<T> {
-    const res = await this.send(method, path, body, call);
+    const sent = await this.send(method, path, body, call, recover);
+    if (sent.res === undefined) return sent.recovered as T;
+    const res = sent.res;
     const type = String(res.headers['content-type'] ?? '');
     const text = await res.body.text();
     if (!type.includes('json')) {
@@ -150,13 +170,20 @@ export class MlflowHttp {
     }
   }
 
-  private async send(method: Method, path: string, body: string | Uint8Array | undefined, call: string) {
+  /** One request with retries; `recovered` when `recover` found the effect of an earlier attempt. */
+  private async send(
+    method: Method,
+    path: string,
+    body: string | Uint8Array | undefined,
+    call: string,
+    recover?: () => Promise<unknown>,
+  ): Promise<{ res: Response; recovered?: undefined } | { res?: undefined; recovered: unknown }> {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'fedlearn-registry' };
     if (body !== undefined)
       headers['content-type'] = typeof body === 'string' ? 'application/json' : 'application/octet-stream';
     if (this.auth) headers['authorization'] = this.auth;
     for (let attempt = 0; ; attempt++) {
-      let res: Awaited<ReturnType<Pool['request']>>;
+      let res: Response;
       try {
         res = await this.pool.request({
           method,
@@ -167,6 +194,8 @@ export class MlflowHttp {
       } catch (cause) {
         if (attempt < this.maxRetries) {
           await this.delay(this.backoff(attempt));
+          const recovered = await recover?.();
+          if (recovered !== undefined) return { recovered };
           continue;
         }
         throw new FedlearnError(
@@ -178,10 +207,13 @@ export class MlflowHttp {
           },
         );
       }
-      if (res.statusCode < 400) return res;
+      if (res.statusCode < 400) return { res };
       const text = await res.body.text();
       if (RETRYABLE.has(res.statusCode) && attempt < this.maxRetries) {
         await this.delay(this.backoff(attempt, res.headers['retry-after']));
+        // A 429 means the request was refused; any other failure may have taken effect.
+        const recovered = res.statusCode === 429 ? undefined : await recover?.();
+        if (recovered !== undefined) return { recovered };
         continue;
       }
       throw this.toError(

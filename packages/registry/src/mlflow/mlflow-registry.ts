@@ -11,6 +11,7 @@ import { auditMovesFromTags, iso, toVersionInfo } from './mapping.js';
 import { artifactStoreForUri } from './proxy-store.js';
 import {
   expectShape,
+  type MlflowModelVersion,
   type MlflowRegisteredModel,
   modelVersionSchema,
   recordToTags,
@@ -79,12 +80,20 @@ export class MlflowRegistry implements Registry {
       ...(input.round !== undefined ? { [TAGS.round]: String(input.round) } : {}),
       ...(input.jobId ? { [TAGS.jobId]: input.jobId } : {}),
     };
-    const res = await this.http.call('POST', 'model-versions/create', {
-      name: input.name,
-      source: store.uri(key),
-      run_id: input.runId,
-      tags: recordToTags(tags),
-    });
+    const source = store.uri(key);
+    const res = await this.http.call(
+      'POST',
+      'model-versions/create',
+      { name: input.name, source, run_id: input.runId, tags: recordToTags(tags) },
+      {
+        // MLflow has no idempotency key: before re-sending after a 5xx or a lost connection,
+        // look for the version an earlier attempt may have created (its source is unique).
+        recover: async () => {
+          const found = (await this.searchVersions(input.name)).find((v) => v.source === source);
+          return found ? { model_version: found } : undefined;
+        },
+      },
+    );
     const created = expectShape(
       z.object({ model_version: modelVersionSchema }),
       res,
@@ -133,7 +142,13 @@ export class MlflowRegistry implements Registry {
 
   async listVersions(name: string): Promise<ModelVersionInfo[]> {
     await this.getRegisteredModel(name);
-    const out: ModelVersionInfo[] = [];
+    const versions = await this.searchVersions(name);
+    return versions.map((v) => toVersionInfo(v)).sort((a, b) => a.version - b.version);
+  }
+
+  /** Every version of `name`, through the pages of `model-versions/search`. */
+  private async searchVersions(name: string): Promise<MlflowModelVersion[]> {
+    const out: MlflowModelVersion[] = [];
     let token: string | undefined;
     do {
       const res = await this.http.call('GET', 'model-versions/search', {
@@ -149,10 +164,10 @@ export class MlflowRegistry implements Registry {
         res,
         'model-versions/search',
       );
-      out.push(...page.model_versions.map((v) => toVersionInfo(v)));
+      out.push(...page.model_versions);
       token = page.next_page_token || undefined;
     } while (token);
-    return out.sort((a, b) => a.version - b.version);
+    return out;
   }
 
   async getVersion(name: string, version: number): Promise<ModelVersionInfo> {

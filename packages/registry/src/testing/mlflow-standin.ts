@@ -12,6 +12,11 @@ export interface StandInFault {
   times?: number;
   errorCode?: string;
   message?: string;
+  /**
+   * Let the request take effect, then answer with the fault instead of the result: a 5xx whose
+   * request did reach MLflow (the case that makes blind retries of creates unsafe).
+   */
+  afterHandling?: boolean;
 }
 
 export interface StandInOptions {
@@ -77,6 +82,11 @@ export async function startMlflowStandIn(options: StandInOptions = {}): Promise<
     options.now ?? Date.now,
   );
   const faults: (StandInFault & { times: number })[] = [];
+  const lostAnswers = new WeakMap<FastifyRequest, StandInFault>();
+  const faultBody = (fault: StandInFault) => ({
+    error_code: fault.errorCode ?? DEFAULT_CODES[fault.status] ?? 'INTERNAL_ERROR',
+    message: fault.message ?? 'injected by the stand-in',
+  });
   const requests: MlflowStandIn['requests'] = [];
   const app = Fastify({ logger: false, bodyLimit: 512 * 1024 * 1024 });
 
@@ -110,15 +120,20 @@ export async function startMlflowStandIn(options: StandInOptions = {}): Promise<
     );
     if (fault) {
       fault.times--;
-      return reply
-        .code(fault.status)
-        .type('application/json')
-        .send({
-          error_code: fault.errorCode ?? DEFAULT_CODES[fault.status] ?? 'INTERNAL_ERROR',
-          message: fault.message ?? 'injected by the stand-in',
-        });
+      if (fault.afterHandling) {
+        lostAnswers.set(request, fault);
+        return undefined;
+      }
+      return reply.code(fault.status).type('application/json').send(faultBody(fault));
     }
     return undefined;
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const fault = lostAnswers.get(request);
+    if (!fault) return payload;
+    reply.code(fault.status).type('application/json');
+    return JSON.stringify(faultBody(fault));
   });
 
   app.setErrorHandler((error, _request, reply) => {
