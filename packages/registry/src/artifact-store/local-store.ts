@@ -5,15 +5,12 @@ import { pathToFileURL } from 'node:url';
 import { FedlearnError } from '@fedlearn/core';
 import {
   assertRelativePath,
-  buildManifest,
-  encodeManifest,
   type FolderManifest,
   MANIFEST_FILE,
   type ModelFiles,
-  parseManifest,
-  verifyFile,
 } from '../model-format/files.js';
 import type { ArtifactStore } from './artifact-store.js';
+import { type FolderBlobs, getManifestFolder, putManifestFolder } from './manifest-folder.js';
 
 function isErrno(error: unknown, ...codes: string[]): boolean {
   return (
@@ -21,51 +18,46 @@ function isErrno(error: unknown, ...codes: string[]): boolean {
   );
 }
 
+/** Files under a local directory as `FolderBlobs` (a missing file is ARTIFACT_NOT_FOUND). */
+function directoryBlobs(dir: string, where: string): FolderBlobs {
+  return {
+    async put(path, bytes) {
+      const target = join(dir, path);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, bytes);
+    },
+    async get(path) {
+      try {
+        return new Uint8Array(await readFile(join(dir, path)));
+      } catch (cause) {
+        if (isErrno(cause, 'ENOENT', 'ENOTDIR')) {
+          throw new FedlearnError('ARTIFACT_NOT_FOUND', `${where}: no ${path}`, { cause });
+        }
+        throw new FedlearnError(
+          'ARTIFACT_STORE_UNAVAILABLE',
+          `${where}: cannot read ${path}: ${String(cause)}`,
+          {
+            cause,
+          },
+        );
+      }
+    },
+  };
+}
+
 /** Writes files and their manifest into a fresh hidden folder under `root`; rename it into place. */
 export async function stageFolder(
   root: string,
   files: ModelFiles,
 ): Promise<{ dir: string; manifest: FolderManifest }> {
-  const manifest = buildManifest(files);
   const dir = join(root, '.staging', randomUUID());
-  for (const [path, bytes] of files) {
-    const target = join(dir, path);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, bytes);
-  }
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, MANIFEST_FILE), encodeManifest(manifest));
+  const manifest = await putManifestFolder(directoryBlobs(dir, dir), files);
   return { dir, manifest };
 }
 
 /** Reads and verifies a folder written by `stageFolder` (or any folder holding a manifest). */
-export async function readVerifiedFolder(dir: string, where: string): Promise<ModelFiles> {
-  let manifestBytes: Uint8Array;
-  try {
-    manifestBytes = await readFile(join(dir, MANIFEST_FILE));
-  } catch (cause) {
-    if (isErrno(cause, 'ENOENT', 'ENOTDIR')) {
-      throw new FedlearnError('ARTIFACT_NOT_FOUND', `${where}: no complete model folder`, { cause });
-    }
-    throw new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', `${where}: cannot read: ${String(cause)}`, {
-      cause,
-    });
-  }
-  const manifest = parseManifest(manifestBytes, where);
-  const files: ModelFiles = new Map();
-  for (const entry of manifest.files) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(join(dir, entry.path)));
-    } catch (cause) {
-      throw new FedlearnError('ARTIFACT_CHECKSUM_MISMATCH', `${where}: ${entry.path} listed but missing`, {
-        cause,
-      });
-    }
-    verifyFile(manifest, entry.path, bytes, where);
-    files.set(entry.path, bytes);
-  }
-  return files;
+export function readVerifiedFolder(dir: string, where: string): Promise<ModelFiles> {
+  return getManifestFolder(directoryBlobs(dir, where), where);
 }
 
 /**

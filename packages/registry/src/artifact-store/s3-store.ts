@@ -3,15 +3,12 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { FedlearnError } from '@fedlearn/core';
 import {
   assertRelativePath,
-  buildManifest,
-  encodeManifest,
   type FolderManifest,
   MANIFEST_FILE,
   type ModelFiles,
-  parseManifest,
-  verifyFile,
 } from '../model-format/files.js';
 import type { ArtifactStore } from './artifact-store.js';
+import { type FolderBlobs, getManifestFolder, putManifestFolder } from './manifest-folder.js';
 
 /** How to reach an S3-compatible server (AWS, MinIO, s3rver). Credentials come from config, never code. */
 export interface S3Connection {
@@ -156,30 +153,25 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
-  async putFolder(key: string, files: ModelFiles): Promise<FolderManifest> {
-    const manifest = buildManifest(files);
-    for (const [path, bytes] of files) {
-      await this.put(
-        this.keyOf(key, path),
-        bytes,
-        path.endsWith('.json') ? 'application/json' : 'application/octet-stream',
-      );
-    }
-    await this.options.beforeCommit?.(key);
-    await this.put(this.keyOf(key, MANIFEST_FILE), encodeManifest(manifest), 'application/json');
-    return manifest;
+  private blobs(key: string): FolderBlobs {
+    return {
+      put: (path, bytes) =>
+        this.put(
+          this.keyOf(key, path),
+          bytes,
+          path.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+        ),
+      get: (path) => this.get(this.keyOf(key, path)),
+    };
   }
 
-  async getFolder(key: string): Promise<ModelFiles> {
-    const where = this.uri(key);
-    const manifest = parseManifest(await this.get(this.keyOf(key, MANIFEST_FILE)), where);
-    const files: ModelFiles = new Map();
-    for (const entry of manifest.files) {
-      const bytes = await this.get(this.keyOf(key, entry.path));
-      verifyFile(manifest, entry.path, bytes, where);
-      files.set(entry.path, bytes);
-    }
-    return files;
+  putFolder(key: string, files: ModelFiles): Promise<FolderManifest> {
+    const beforeCommit = this.options.beforeCommit;
+    return putManifestFolder(this.blobs(key), files, beforeCommit && (() => beforeCommit(key)));
+  }
+
+  getFolder(key: string): Promise<ModelFiles> {
+    return getManifestFolder(this.blobs(key), this.uri(key));
   }
 
   async hasFolder(key: string): Promise<boolean> {

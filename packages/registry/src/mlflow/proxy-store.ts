@@ -1,27 +1,25 @@
 import { FedlearnError, isFedlearnError } from '@fedlearn/core';
 import type { ArtifactStore } from '../artifact-store/artifact-store.js';
 import { LocalArtifactStore } from '../artifact-store/local-store.js';
+import { type FolderBlobs, getManifestFolder, putManifestFolder } from '../artifact-store/manifest-folder.js';
 import { parseS3Uri, S3ArtifactStore, type S3Connection } from '../artifact-store/s3-store.js';
 import {
   assertRelativePath,
-  buildManifest,
-  encodeManifest,
   type FolderManifest,
   MANIFEST_FILE,
   type ModelFiles,
-  parseManifest,
-  verifyFile,
 } from '../model-format/files.js';
 import type { MlflowHttp } from './http.js';
 
-function asArtifactError(error: unknown): unknown {
+/** The proxy is part of the artifact store: its transport failures are the store's. */
+function rethrowAsArtifactError(error: unknown): never {
   if (isFedlearnError(error, 'REGISTRY_UNAVAILABLE') || isFedlearnError(error, 'REGISTRY_BAD_RESPONSE')) {
-    return new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', error.message, {
+    throw new FedlearnError('ARTIFACT_STORE_UNAVAILABLE', error.message, {
       cause: error,
       details: error.details,
     });
   }
-  return error;
+  throw error;
 }
 
 /**
@@ -45,42 +43,27 @@ export class MlflowProxyArtifactStore implements ArtifactStore {
     return `mlflow-artifacts:/${this.path(key)}`;
   }
 
-  async putFolder(key: string, files: ModelFiles): Promise<FolderManifest> {
-    const manifest = buildManifest(files);
-    try {
-      for (const [file, bytes] of files) await this.http.putArtifact(this.path(key, file), bytes);
-      await this.http.putArtifact(this.path(key, MANIFEST_FILE), encodeManifest(manifest));
-    } catch (error) {
-      throw asArtifactError(error);
-    }
-    return manifest;
+  private blobs(key: string): FolderBlobs {
+    return {
+      put: (file, bytes) => this.http.putArtifact(this.path(key, file), bytes).catch(rethrowAsArtifactError),
+      get: (file) => this.http.getArtifact(this.path(key, file)).catch(rethrowAsArtifactError),
+    };
+  }
+
+  putFolder(key: string, files: ModelFiles): Promise<FolderManifest> {
+    return putManifestFolder(this.blobs(key), files);
   }
 
   async hasFolder(key: string): Promise<boolean> {
-    try {
-      const listed = await this.http.listArtifacts(this.path(key));
-      return listed.some((f) => f.path === MANIFEST_FILE || f.path.endsWith(`/${MANIFEST_FILE}`));
-    } catch (error) {
-      throw asArtifactError(error);
-    }
+    const listed = await this.http.listArtifacts(this.path(key)).catch(rethrowAsArtifactError);
+    return listed.some((f) => f.path === MANIFEST_FILE || f.path.endsWith(`/${MANIFEST_FILE}`));
   }
 
   async getFolder(key: string): Promise<ModelFiles> {
     const where = this.uri(key);
     if (!(await this.hasFolder(key)))
       throw new FedlearnError('ARTIFACT_NOT_FOUND', `${where}: no complete model folder`);
-    try {
-      const manifest = parseManifest(await this.http.getArtifact(this.path(key, MANIFEST_FILE)), where);
-      const files: ModelFiles = new Map();
-      for (const entry of manifest.files) {
-        const bytes = await this.http.getArtifact(this.path(key, entry.path));
-        verifyFile(manifest, entry.path, bytes, where);
-        files.set(entry.path, bytes);
-      }
-      return files;
-    } catch (error) {
-      throw asArtifactError(error);
-    }
+    return getManifestFolder(this.blobs(key), where);
   }
 }
 
