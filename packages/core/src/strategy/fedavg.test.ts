@@ -45,6 +45,21 @@ describe('FedAvg', () => {
     });
   }
 
+  it('starts every round from zero when it reuses its accumulator', () => {
+    const strategy = new FedAvg({ minFitClients: 1 });
+    const first = strategy.beginRound(1, new Float32Array(3));
+    first.add({ clientId: 'a', numExamples: 5, params: Float32Array.of(9, 9, 9), metrics: {} });
+    first.finish();
+    first.dispose();
+    const second = strategy.beginRound(2, new Float32Array(3));
+    second.add({ clientId: 'a', numExamples: 1, params: Float32Array.of(1, 2, 3), metrics: {} });
+    expect(Array.from(second.finish().params)).toEqual([1, 2, 3]);
+    second.dispose();
+    const wider = strategy.beginRound(3, new Float32Array(4));
+    wider.add({ clientId: 'a', numExamples: 1, params: Float32Array.of(1, 2, 3, 4), metrics: {} });
+    expect(Array.from(wider.finish().params)).toEqual([1, 2, 3, 4]);
+  });
+
   it('refuses an update of the wrong length', () => {
     const round = new FedAvg({ minFitClients: 1 }).beginRound(1, new Float32Array(4));
     expect(() =>

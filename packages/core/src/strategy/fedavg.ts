@@ -1,4 +1,4 @@
-import { createWeightedSum, type WeightedSumKernel } from '../aggregate/index.js';
+import { createWeightedSum, type WeightedSum, type WeightedSumKernel } from '../aggregate/index.js';
 import { FedlearnError } from '../errors.js';
 import type { Rng } from '../random.js';
 import { sampleClients, validateSampling } from './sampling.js';
@@ -31,6 +31,8 @@ export class FedAvg implements Strategy {
   readonly minAvailableClients: number;
   readonly minFitClients: number;
   private readonly options: Required<FedAvgOptions>;
+  /** Kept across rounds: fresh memory would pay its page faults during the next round's first update. */
+  private sum: WeightedSum | undefined;
 
   constructor(options: FedAvgOptions = {}) {
     this.options = {
@@ -71,7 +73,12 @@ export class FedAvg implements Strategy {
   }
 
   beginRound(_round: number, global: Float32Array): RoundAggregation {
-    const sum = createWeightedSum(global.length, { kernel: this.options.kernel });
+    if (this.sum?.length !== global.length) {
+      this.sum?.dispose();
+      this.sum = createWeightedSum(global.length, { kernel: this.options.kernel });
+    }
+    const sum = this.sum;
+    sum.reset();
     const metricSums = new Map<string, number>();
     let examples = 0;
     return {
@@ -92,7 +99,7 @@ export class FedAvg implements Strategy {
         return { params, metrics };
       },
       dispose() {
-        sum.dispose();
+        sum.reset();
       },
     };
   }

@@ -42,7 +42,7 @@ export interface RoundAggregation {
   add(result: FitResult): void;
   /** The new global parameters and the example-weighted mean of the clients' metrics. */
   finish(): { params: Float32Array; metrics: Record<string, number> };
-  /** Frees buffers; called after finish() or when the round is abandoned. */
+  /** Ends the round: its buffers may be reused by the next round. Call after finish() or to abandon it. */
   dispose(): void;
 }
 
