@@ -8,6 +8,7 @@ import { type AliasAudit, type CreateVersionInput, metricsToTags, type Registry,
 import type { AliasMove, ModelVersionInfo, RegisteredModelInfo } from '../types.js';
 import type { MlflowHttp } from './http.js';
 import { auditMovesFromTags, iso, toVersionInfo } from './mapping.js';
+import { getAllPages } from './paging.js';
 import { artifactStoreForUri } from './proxy-store.js';
 import {
   expectShape,
@@ -110,34 +111,21 @@ export class MlflowRegistry implements Registry {
   }
 
   async listModels(): Promise<RegisteredModelInfo[]> {
-    const out: RegisteredModelInfo[] = [];
-    let token: string | undefined;
-    do {
-      const res = await this.http.call('GET', 'registered-models/search', {
-        max_results: 100,
-        page_token: token,
-      });
-      const page = expectShape(
-        z.object({
-          registered_models: z.array(registeredModelSchema).optional().default([]),
-          next_page_token: z.string().optional(),
-        }),
-        res,
-        'registered-models/search',
-      );
-      for (const m of page.registered_models) {
-        out.push({
-          name: m.name,
-          createdAt: iso(m.creation_timestamp),
-          aliases: Object.fromEntries(m.aliases.map((a) => [a.alias, a.version])),
-          latestVersion: m.latest_versions.length
-            ? Math.max(...m.latest_versions.map((v) => v.version))
-            : null,
-        });
-      }
-      token = page.next_page_token || undefined;
-    } while (token);
-    return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+    const models = await getAllPages(
+      this.http,
+      'registered-models/search',
+      'registered_models',
+      registeredModelSchema,
+      { max_results: 100 },
+    );
+    return models
+      .map((m) => ({
+        name: m.name,
+        createdAt: iso(m.creation_timestamp),
+        aliases: Object.fromEntries(m.aliases.map((a) => [a.alias, a.version])),
+        latestVersion: m.latest_versions.length ? Math.max(...m.latest_versions.map((v) => v.version)) : null,
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   async listVersions(name: string): Promise<ModelVersionInfo[]> {
@@ -146,28 +134,12 @@ export class MlflowRegistry implements Registry {
     return versions.map((v) => toVersionInfo(v)).sort((a, b) => a.version - b.version);
   }
 
-  /** Every version of `name`, through the pages of `model-versions/search`. */
-  private async searchVersions(name: string): Promise<MlflowModelVersion[]> {
-    const out: MlflowModelVersion[] = [];
-    let token: string | undefined;
-    do {
-      const res = await this.http.call('GET', 'model-versions/search', {
-        filter: `name='${name}'`,
-        max_results: 1000,
-        page_token: token,
-      });
-      const page = expectShape(
-        z.object({
-          model_versions: z.array(modelVersionSchema).optional().default([]),
-          next_page_token: z.string().optional(),
-        }),
-        res,
-        'model-versions/search',
-      );
-      out.push(...page.model_versions);
-      token = page.next_page_token || undefined;
-    } while (token);
-    return out;
+  /** Every version of `name` (model names are `[A-Za-z0-9._-]`, so the quoted filter is safe). */
+  private searchVersions(name: string): Promise<MlflowModelVersion[]> {
+    return getAllPages(this.http, 'model-versions/search', 'model_versions', modelVersionSchema, {
+      filter: `name='${name}'`,
+      max_results: 1000,
+    });
   }
 
   async getVersion(name: string, version: number): Promise<ModelVersionInfo> {

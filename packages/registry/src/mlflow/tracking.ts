@@ -1,6 +1,6 @@
 import { isFedlearnError } from '@fedlearn/core';
-import { z } from 'zod';
 import type { MlflowHttp } from './http.js';
+import { getAllPages } from './paging.js';
 import {
   expectShape,
   experimentSchema,
@@ -11,11 +11,6 @@ import {
 } from './schemas.js';
 
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
-
-const historyPageSchema = z.object({
-  metrics: z.array(metricSchema).optional().default([]),
-  next_page_token: z.string().optional(),
-});
 
 /** MLflow's log-batch limits per request (`mlflow/utils/validation.py`): each kind and the total. */
 const MAX_METRICS = 1000;
@@ -66,22 +61,13 @@ export class MlflowTracking {
     return { info: res.run.info, metricKeys: [...new Set(res.run.data.metrics.map((m) => m.key))] };
   }
 
-  /** Every logged value of one metric (MLflow's `metrics/get-history`, following `next_page_token`). */
-  async metricHistory(runId: string, key: string, pageSize = 25_000) {
-    const out: z.infer<typeof metricSchema>[] = [];
-    let token: string | undefined;
-    do {
-      const res = await this.http.call('GET', 'metrics/get-history', {
-        run_id: runId,
-        metric_key: key,
-        max_results: pageSize,
-        page_token: token,
-      });
-      const page = expectShape(historyPageSchema, res, 'metrics/get-history');
-      out.push(...page.metrics);
-      token = page.next_page_token || undefined;
-    } while (token);
-    return out;
+  /** Every logged value of one metric (MLflow's `metrics/get-history`, all pages). */
+  metricHistory(runId: string, key: string, pageSize = 25_000) {
+    return getAllPages(this.http, 'metrics/get-history', 'metrics', metricSchema, {
+      run_id: runId,
+      metric_key: key,
+      max_results: pageSize,
+    });
   }
 
   async getRun(runId: string) {
