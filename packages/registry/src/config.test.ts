@@ -54,6 +54,18 @@ describe('resolveLifecycleConfig', () => {
     expect(JSON.stringify(redactConfig(config))).not.toContain('minio-secret');
   });
 
+  it('redacts the token, the password and credentials inside the tracking URI', () => {
+    const config = resolveLifecycleConfig({
+      MLFLOW_TRACKING_URI: 'https://alice:uri-secret@mlflow.example:5000/',
+      MLFLOW_TRACKING_TOKEN: 'tok3n',
+      MLFLOW_TRACKING_USERNAME: 'alice',
+      MLFLOW_TRACKING_PASSWORD: 'pw-secret',
+    });
+    const logged = JSON.stringify(redactConfig(config));
+    expect(logged).not.toMatch(/uri-secret|tok3n|pw-secret/);
+    expect(logged).toContain('https://alice:***@mlflow.example:5000/');
+  });
+
   it('prefers AWS_ENDPOINT_URL_S3 and lets job options override promotion', () => {
     const config = resolveLifecycleConfig(
       {

@@ -163,7 +163,24 @@ export function resolveLifecycleConfig(
   };
 }
 
-/** The configuration with secrets replaced, safe to log. */
+/** `https://user:secret@host/` → `https://user:***@host/`. */
+function redactUri(uri: string): string {
+  try {
+    const url = new URL(uri);
+    if (!url.password) return uri;
+    url.password = '***';
+    return url.href;
+  } catch {
+    return '***';
+  }
+}
+
+/**
+ * The configuration with secrets replaced (token, passwords, the secret key, credentials in
+ * the tracking URI), safe to log.
+ *
+ * @example logger.info({ lifecycle: redactConfig(config) }, 'model lifecycle configured')
+ */
 export function redactConfig(config: LifecycleConfig): LifecycleConfig {
   const hide = (v: string | undefined) => (v === undefined ? undefined : '***');
   return {
@@ -173,6 +190,7 @@ export function redactConfig(config: LifecycleConfig): LifecycleConfig {
         ? (Object.fromEntries(
             Object.entries({
               ...config.registry,
+              trackingUri: redactUri(config.registry.trackingUri),
               token: hide(config.registry.token),
               password: hide(config.registry.password),
             }).filter(([, v]) => v !== undefined),

@@ -3,7 +3,7 @@ import { Pool } from 'undici';
 
 /** How the client reaches MLflow and how hard it retries. No secret is ever logged or put in an error. */
 export interface MlflowHttpOptions {
-  /** e.g. `http://localhost:5001` (a path prefix is kept). */
+  /** e.g. `http://localhost:5001` (a path prefix is kept; `user:password@` is basic auth). */
   trackingUri: string;
   /** Bearer token (`MLFLOW_TRACKING_TOKEN`) or basic auth (`MLFLOW_TRACKING_USERNAME`/`PASSWORD`). */
   token?: string;
@@ -60,10 +60,10 @@ export class MlflowHttp {
     let url: URL;
     try {
       url = new URL(options.trackingUri);
-    } catch (cause) {
-      throw new FedlearnError('INVALID_CONFIG', `MLFLOW_TRACKING_URI is not a URL: ${options.trackingUri}`, {
-        cause,
-      });
+    } catch {
+      // Neither the value nor the TypeError (whose `input` is the value) goes into the error:
+      // a tracking URI may carry credentials.
+      throw new FedlearnError('INVALID_CONFIG', 'MLFLOW_TRACKING_URI is not a URL');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new FedlearnError('INVALID_CONFIG', `MLFLOW_TRACKING_URI must be http(s), got ${url.protocol}`);
@@ -71,10 +71,13 @@ export class MlflowHttp {
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, { connections: options.connections ?? 8, keepAliveTimeout: 30_000 });
+    // Like MLflow's Python client (requests), credentials in the URI are basic auth.
+    const username = options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+    const password = options.password ?? (url.username ? decodeURIComponent(url.password) : undefined);
     this.auth = options.token
       ? `Bearer ${options.token}`
-      : options.username !== undefined && options.password !== undefined
-        ? `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`
+      : username !== undefined && password !== undefined
+        ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
         : undefined;
     this.maxRetries = options.maxRetries ?? 5;
     this.baseDelayMs = options.baseDelayMs ?? 250;
