@@ -59,3 +59,31 @@ export function bar(done: number, total: number, width = 20): string {
   const filled = total === 0 ? 0 : Math.round((done / total) * width);
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 }
+
+/**
+ * A small text chart of a per-round series (e.g. test accuracy), so the learning curve is visible
+ * in a terminal or a CI log without opening a notebook.
+ */
+export function lineChart(values: readonly (number | undefined)[], label: string, height = 8): string {
+  const points = values
+    .map((v, i) => ({ round: i + 1, v }))
+    .filter((p): p is { round: number; v: number } => typeof p.v === 'number');
+  if (points.length === 0) return '';
+  const lo = Math.min(...points.map((p) => p.v));
+  const hi = Math.max(...points.map((p) => p.v));
+  const span = hi - lo || 1;
+  const rows: string[] = [];
+  for (let level = height - 1; level >= 0; level--) {
+    const axis = lo + (span * level) / (height - 1);
+    const cells = values.map((v) => {
+      if (typeof v !== 'number') return ' ';
+      const y = Math.round(((v - lo) / span) * (height - 1));
+      return y === level ? '●' : y > level ? '│' : ' ';
+    });
+    rows.push(`${axis.toFixed(4).padStart(8)} ┤ ${cells.join(' ')}`);
+  }
+  const ticks = values.map((_, i) => ((i + 1) % 5 === 0 ? String((i + 1) % 10) : ' ')).join(' ');
+  rows.push(`${' '.repeat(8)} └─${'──'.repeat(values.length)}`);
+  rows.push(`${' '.repeat(11)}${ticks}   (round; every 5th marked)`);
+  return `${label}\n${rows.join('\n')}\n`;
+}
