@@ -23,8 +23,18 @@ function directoryBlobs(dir: string, where: string): FolderBlobs {
   return {
     async put(path, bytes) {
       const target = join(dir, path);
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, bytes);
+      try {
+        await mkdir(dirname(target), { recursive: true });
+        await writeFile(target, bytes);
+      } catch (cause) {
+        throw new FedlearnError(
+          'ARTIFACT_STORE_UNAVAILABLE',
+          `${where}: cannot write ${path}: ${String(cause)}`,
+          {
+            cause,
+          },
+        );
+      }
     },
     async get(path) {
       try {
@@ -51,8 +61,12 @@ export async function stageFolder(
   files: ModelFiles,
 ): Promise<{ dir: string; manifest: FolderManifest }> {
   const dir = join(root, '.staging', randomUUID());
-  const manifest = await putManifestFolder(directoryBlobs(dir, dir), files);
-  return { dir, manifest };
+  try {
+    return { dir, manifest: await putManifestFolder(directoryBlobs(dir, dir), files) };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Reads and verifies a folder written by `stageFolder` (or any folder holding a manifest). */
@@ -86,8 +100,8 @@ export class LocalArtifactStore implements ArtifactStore {
   async putFolder(key: string, files: ModelFiles): Promise<FolderManifest> {
     const target = this.dirOf(key);
     const staged = await stageFolder(this.root, files);
-    await mkdir(dirname(target), { recursive: true });
     try {
+      await mkdir(dirname(target), { recursive: true });
       await rename(staged.dir, target);
     } catch (cause) {
       await rm(staged.dir, { recursive: true, force: true });

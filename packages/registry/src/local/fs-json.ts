@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FedlearnError } from '@fedlearn/core';
 import lockfile from 'proper-lockfile';
 import type { z } from 'zod';
+
+/** A failed file operation of the local registry as a typed error (FedlearnErrors pass through). */
+export function localFsError(cause: unknown, action: string): FedlearnError {
+  if (cause instanceof FedlearnError) return cause;
+  return new FedlearnError('REGISTRY_UNAVAILABLE', `cannot ${action}: ${String(cause)}`, { cause });
+}
 
 function isMissing(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -36,13 +42,20 @@ export async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T
 /** Writes JSON through a temp file and a rename, so readers never see half a file. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const temp = join(dirname(path), `.${randomUUID()}.tmp`);
-  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temp, path);
+  try {
+    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+    await rename(temp, path);
+  } catch (cause) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw localFsError(cause, `write ${path}`);
+  }
 }
 
 /** Appends one JSON line (callers hold the lock). */
 export async function appendJsonLine(path: string, value: unknown): Promise<void> {
-  await appendFile(path, `${JSON.stringify(value)}\n`);
+  await appendFile(path, `${JSON.stringify(value)}\n`).catch((cause: unknown) => {
+    throw localFsError(cause, `append to ${path}`);
+  });
 }
 
 /** Reads a JSON-lines file; a torn last line (crash mid-append) is skipped. */
@@ -52,7 +65,7 @@ export async function readJsonLines<T>(path: string, schema: z.ZodType<T>): Prom
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (isMissing(error)) return [];
-    throw error;
+    throw localFsError(error, `read ${path}`);
   }
   const out: T[] = [];
   for (const line of text.split('\n')) {

@@ -5,6 +5,7 @@ import { isFedlearnError, ManualClock } from '@fedlearn/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ModelFiles, utf8 } from '../model-format/files.js';
 import { LocalRegistry } from './local-registry.js';
+import { LocalRunLog } from './local-runs.js';
 
 let home: string;
 beforeEach(async () => {
@@ -103,6 +104,24 @@ describe('LocalRegistry', () => {
     );
     const move = await registry.setAlias('m', 'champion', 7, { actor: 'a', reason: 'r' }).catch((e) => e);
     expect(isFedlearnError(move, 'REGISTRY_NOT_FOUND')).toBe(true);
+  });
+
+  it('reports a home it cannot write as a typed REGISTRY_UNAVAILABLE, keeping the cause', async () => {
+    const file = join(home, 'not-a-directory');
+    await writeFile(file, 'x');
+    const registry = new LocalRegistry({ home: file });
+    const error = await registry.createVersion({ name: 'm', files: files('1'), metrics: {} }).catch((e) => e);
+    expect(isFedlearnError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
+    expect(error.cause).toMatchObject({ code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) });
+    const runs = new LocalRunLog(file);
+    const runError = await runs
+      .start(
+        { jobId: 'j', modelName: 'm', strategy: 's', rounds: 1, clients: 1, secureAggregation: false },
+        {},
+        0,
+      )
+      .catch((e) => e);
+    expect(isFedlearnError(runError, 'REGISTRY_UNAVAILABLE')).toBe(true);
   });
 
   it('detects a file changed on disk after registration', async () => {

@@ -9,7 +9,14 @@ import type { ModelFiles } from '../model-format/files.js';
 import { assertAlias, assertModelName, parseVersion } from '../names.js';
 import { type AliasAudit, type CreateVersionInput, metricsToTags, type Registry, TAGS } from '../registry.js';
 import type { AliasMove, ModelVersionInfo, RegisteredModelInfo } from '../types.js';
-import { appendJsonLine, readJson, readJsonLines, withDirLock, writeJsonAtomic } from './fs-json.js';
+import {
+  appendJsonLine,
+  localFsError,
+  readJson,
+  readJsonLines,
+  withDirLock,
+  writeJsonAtomic,
+} from './fs-json.js';
 
 const versionSchema = z.object({
   name: z.string(),
@@ -84,18 +91,19 @@ export class LocalRegistry implements Registry {
 
   async createVersion(input: CreateVersionInput): Promise<ModelVersionInfo> {
     const dir = this.modelDir(input.name);
-    await mkdir(join(dir, 'versions'), { recursive: true });
     let storeKey: string | undefined;
-    let staged: string;
-    if (this.store) {
-      storeKey = `${input.name}/${randomUUID()}`;
-      await this.store.putFolder(storeKey, input.files);
-      staged = join(dir, '.staging', randomUUID());
-      await mkdir(staged, { recursive: true });
-    } else {
-      staged = (await stageFolder(dir, input.files)).dir;
-    }
+    let staged: string | undefined;
     try {
+      await mkdir(join(dir, 'versions'), { recursive: true });
+      if (this.store) {
+        storeKey = `${input.name}/${randomUUID()}`;
+        await this.store.putFolder(storeKey, input.files);
+        staged = join(dir, '.staging', randomUUID());
+        await mkdir(staged, { recursive: true });
+      } else {
+        staged = (await stageFolder(dir, input.files)).dir;
+      }
+      const folder = staged;
       return await withDirLock(dir, async () => {
         if (!(await readJson(join(dir, 'model.json'), modelSchema))) {
           await writeJsonAtomic(join(dir, 'model.json'), { name: input.name, createdAt: this.now() });
@@ -118,13 +126,13 @@ export class LocalRegistry implements Registry {
             ...(input.jobId ? { [TAGS.jobId]: input.jobId } : {}),
           },
         };
-        await writeJsonAtomic(join(staged, 'version.json'), record);
-        await rename(staged, join(dir, 'versions', String(version)));
+        await writeJsonAtomic(join(folder, 'version.json'), record);
+        await rename(folder, join(dir, 'versions', String(version)));
         return this.toInfo(record, await this.aliases(dir));
       });
     } catch (error) {
-      await rm(staged, { recursive: true, force: true });
-      throw error;
+      if (staged) await rm(staged, { recursive: true, force: true }).catch(() => undefined);
+      throw localFsError(error, `register a version of ${input.name} under ${this.root}`);
     }
   }
 

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { JobInfo } from '../types.js';
-import { appendJsonLine, readJson, readJsonLines, writeJsonAtomic } from './fs-json.js';
+import { appendJsonLine, localFsError, readJson, readJsonLines, writeJsonAtomic } from './fs-json.js';
 
 const runSchema = z.object({
   runId: z.string(),
@@ -31,7 +31,9 @@ export class LocalRunLog {
 
   async start(job: JobInfo, params: Record<string, string>, startTime: number): Promise<string> {
     const runId = randomUUID().replace(/-/g, '');
-    await mkdir(join(this.root, runId), { recursive: true });
+    await mkdir(join(this.root, runId), { recursive: true }).catch((cause: unknown) => {
+      throw localFsError(cause, `create run folder under ${this.root}`);
+    });
     await writeJsonAtomic(join(this.root, runId, 'run.json'), {
       runId,
       jobId: job.jobId,
