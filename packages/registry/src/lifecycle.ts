@@ -42,6 +42,7 @@ export interface RunHandle {
   finish(status?: RunStatus): Promise<void>;
 }
 
+/** Options of `ModelLifecycle.startRun`. */
 export interface StartRunOptions {
   /** The `runId` of a run this job started before a restart: metrics keep accumulating there. */
   resumeRunId?: string;

@@ -1,7 +1,8 @@
 import { FedlearnError } from '@fedlearn/core';
 
-/** The aliases fedlearn manages (MLflow stages are deprecated and never used). */
+/** The alias serving loads; fedlearn manages aliases only (MLflow stages are deprecated, never used). */
 export const CHAMPION = 'champion';
+/** The alias of the newest global model of a job, before the promotion policy decides. */
 export const CHALLENGER = 'challenger';
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -22,12 +22,14 @@ export const promotionPolicySchema = z.object({
   minDelta: z.number().min(0).finite(),
 });
 
+/** Promote on any strict improvement of `accuracy`. */
 export const DEFAULT_PROMOTION_POLICY: PromotionPolicy = {
   metric: 'accuracy',
   direction: 'max',
   minDelta: 0,
 };
 
+/** What the policy decided for one challenger, and why (recorded as the move's reason). */
 export interface PromotionDecision {
   promote: boolean;
   reason: string;

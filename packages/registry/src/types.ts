@@ -40,6 +40,7 @@ export interface TensorSignature {
   shape: number[];
 }
 
+/** A model's inputs and outputs, as recorded in the MLmodel `signature`. */
 export interface ModelSignature {
   inputs: TensorSignature[];
   outputs: TensorSignature[];
@@ -93,6 +94,7 @@ export interface ModelVersionInfo {
   tags: Record<string, string>;
 }
 
+/** A registered model: its aliases and newest version number. */
 export interface RegisteredModelInfo {
   name: string;
   createdAt: string;

@@ -21,6 +21,7 @@ export interface S3Connection {
   secretAccessKey?: string;
 }
 
+/** Where an `S3ArtifactStore` keeps its folders: a bucket and a key prefix, on a connection. */
 export interface S3StoreOptions extends S3Connection {
   bucket: string;
   /** Key prefix inside the bucket, without a trailing slash. */
@@ -36,6 +37,7 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   return { bucket: match[1]!, key: match[2]!.replace(/\/+$/, '') };
 }
 
+/** An S3 client for `connection`; checksums are ours (Content-MD5 and the manifest), not the SDK's. */
 export function createS3Client(connection: S3Connection): S3Client {
   return new S3Client({
     region: connection.region,

@@ -44,6 +44,7 @@ const moveSchema = z.object({
   reason: z.string(),
 });
 
+/** Where the embedded registry lives, where it puts files, and its clock. */
 export interface LocalRegistryOptions {
   /** The fedlearn home (`./.fedlearn` by default); the registry lives in `<home>/registry`. */
   home: string;

@@ -20,6 +20,7 @@ import {
 } from './schemas.js';
 import { MlflowTracking } from './tracking.js';
 
+/** The MLflow client, an S3 connection for runs whose artifacts are not proxied, and a clock. */
 export interface MlflowRegistryOptions {
   http: MlflowHttp;
   /** For runs whose artifacts live in S3 when the server does not proxy them. */

@@ -10,6 +10,7 @@ import {
   runWithDataSchema,
 } from './schemas.js';
 
+/** How a job's run ended (MLflow's terminal `RunStatus` values). */
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
 /** MLflow's log-batch limits per request (`mlflow/utils/validation.py`): each kind and the total. */

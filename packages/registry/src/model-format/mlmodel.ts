@@ -3,8 +3,11 @@ import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import type { ModelSignature, PartitionFingerprint, PrivacySummary, TensorSignature } from '../types.js';
 
+/** MLflow's model descriptor (YAML) in every version folder. */
 export const MLMODEL_FILE = 'MLmodel';
+/** The tfjs layers model (topology and weights manifest). */
 export const MODEL_JSON_FILE = 'model.json';
+/** The model card. */
 export const MODEL_CARD_FILE = 'README.md';
 
 const tensorSchema = z.object({

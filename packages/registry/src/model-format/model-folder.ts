@@ -20,6 +20,7 @@ const weightSpecsSchema = z.array(
   z.object({ name: z.string().min(1), shape: z.array(z.number().int().min(0)), dtype: z.literal('float32') }),
 );
 
+/** Everything `packModelFolder` needs to write one version folder. */
 export interface PackInput {
   artifacts: LayersModelArtifacts;
   job: JobInfo;

@@ -19,6 +19,7 @@ export interface StandInFault {
   afterHandling?: boolean;
 }
 
+/** How the stand-in behaves: artifact proxying, Host check, canned faults, clock. */
 export interface StandInOptions {
   /** Serve artifacts through `mlflow-artifacts:` (as `mlflow server` does by default); else `artifactRoot`. */
   proxyArtifacts?: boolean;
@@ -30,6 +31,7 @@ export interface StandInOptions {
   now?: () => number;
 }
 
+/** A running stand-in: its URL, inspectable state, the requests it saw, and fault injection. */
 export interface MlflowStandIn {
   url: string;
   state: StandInState;
