@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { FedlearnError, isFedlearnError } from '@fedlearn/core';
 import type { ArtifactStore } from '../artifact-store/artifact-store.js';
 import { LocalArtifactStore } from '../artifact-store/local-store.js';
@@ -86,7 +87,7 @@ export function artifactStoreForUri(
     return splitLast(key, (prefix) => new S3ArtifactStore({ ...connection, bucket, prefix }));
   }
   if (uri.startsWith('file://')) {
-    const path = new URL(uri).pathname;
+    const path = fileURLToPath(uri); // decodes %20 and friends, unlike URL.pathname
     return splitLast(path.replace(/^\/+/, ''), (root) => new LocalArtifactStore(`/${root}`));
   }
   throw new FedlearnError(
