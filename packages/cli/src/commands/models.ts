@@ -19,7 +19,7 @@ const USAGE = `Usage: fedlearn models <command> [options]
 Commands:
   list [name]                          registered models and their versions
   show <name> [version|@alias]         one version (default: the champion, else the latest)
-  promote <name> <version> [--reason TEXT] [--actor NAME]
+  promote <name> <version|@alias> [--reason TEXT] [--actor NAME]
                                        make a version the champion (recorded in the audit log)
 
 Options:
