@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isFedlearnError } from '@fedlearn/core';
+import { type FedlearnError, isFedlearnError } from '@fedlearn/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MlflowHttp } from './http.js';
 
@@ -46,5 +46,26 @@ describe('MlflowHttp credentials', () => {
     expect(JSON.stringify({ m: (error as Error).message, c: (error as Error).cause })).not.toContain(
       's3cret',
     );
+  });
+});
+
+describe('MlflowHttp timeouts', () => {
+  it('gives up on a server that never answers, as REGISTRY_UNAVAILABLE after its retries', async () => {
+    const silent = createServer(() => undefined); // accepts the request, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const waits: number[] = [];
+    const http = new MlflowHttp({
+      trackingUri: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      timeoutMs: 50,
+      maxRetries: 1,
+      delay: async (ms) => void waits.push(ms),
+    });
+    const error = await http.call('GET', 'registered-models/search').catch((e: unknown) => e);
+    await http.close();
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+    expect(isFedlearnError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
+    expect((error as FedlearnError).details).toMatchObject({ attempts: 2, call: 'registered-models/search' });
+    expect(waits).toEqual([250]);
   });
 });

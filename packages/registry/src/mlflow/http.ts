@@ -16,6 +16,11 @@ export interface MlflowHttpOptions {
   /** Waits between retries; injected so tests do not sleep. */
   delay?: (ms: number) => Promise<void>;
   connections?: number;
+  /**
+   * Longest wait for an answer's headers once the request is sent, and for each chunk of its
+   * body (default 60 s; undici's own is 300 s). A timeout counts as a lost connection: retried.
+   */
+  timeoutMs?: number;
 }
 
 type Method = 'GET' | 'POST' | 'DELETE' | 'PUT';
@@ -70,7 +75,13 @@ export class MlflowHttp {
     }
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(url.origin, { connections: options.connections ?? 8, keepAliveTimeout: 30_000 });
+    const timeout = options.timeoutMs ?? 60_000;
+    this.pool = new Pool(url.origin, {
+      connections: options.connections ?? 8,
+      keepAliveTimeout: 30_000,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    });
     // Like MLflow's Python client (requests), credentials in the URI are basic auth.
     const username = options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
     const password = options.password ?? (url.username ? decodeURIComponent(url.password) : undefined);
