@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { resolveLifecycleConfig } from '../src/config.js';
 import { createModelLifecycle } from '../src/lifecycle.js';
 import { startMlflowStandIn } from '../src/testing/index.js';
@@ -50,4 +51,30 @@ it('uploads straight to S3 when the MLflow stand-in does not proxy artifacts (s3
     await lifecycle.close();
     await mlflow.close();
   }
+});
+
+it('shares one S3 client across versions and releases it on close', async () => {
+  const mlflow = await startMlflowStandIn({ proxyArtifacts: false, artifactRoot: 's3://mlflow' });
+  const env = {
+    MLFLOW_TRACKING_URI: mlflow.url,
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+  const destroy = vi.spyOn(S3Client.prototype, 'destroy');
+  const lifecycle = createModelLifecycle(resolveLifecycleConfig(env, { cwd: dir }), {
+    delay: recordingDelay().delay,
+  });
+  try {
+    const run = await lifecycle.startRun(job({ jobId: 'job-shared-client' }));
+    await run.registerVersion(tinyArtifacts(1), { round: 1, metrics: { accuracy: 0.5 } });
+    await run.registerVersion(tinyArtifacts(2), { round: 2, metrics: { accuracy: 0.6 } });
+    await lifecycle.loadModel('models:/tiny@champion');
+    expect(destroy).not.toHaveBeenCalled();
+  } finally {
+    await lifecycle.close();
+    await mlflow.close();
+  }
+  expect(destroy).toHaveBeenCalledTimes(1);
+  destroy.mockRestore();
 });

@@ -18,4 +18,6 @@ export interface ArtifactStore {
   getFolder(key: string): Promise<ModelFiles>;
   /** True when a complete folder exists at `key`. */
   hasFolder(key: string): Promise<boolean>;
+  /** Releases connections the store opened (S3); a no-op for the others. */
+  close?(): Promise<void>;
 }

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { isFedlearnError } from '@fedlearn/core';
 import S3rver from 's3rver';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MANIFEST_FILE, type ModelFiles, utf8 } from '../model-format/files.js';
 import { createS3Client, S3ArtifactStore, type S3Connection } from './s3-store.js';
 
@@ -101,6 +101,18 @@ describe('S3ArtifactStore against a real S3-compatible server (s3rver)', () => {
     const error = await store.putFolder('m/1', sampleFiles()).catch((e) => e);
     expect(isFedlearnError(error, 'ARTIFACT_STORE_UNAVAILABLE')).toBe(true);
     expect(error.message).toMatch(/S3 bucket "no-such-bucket" at http:\/\/127\.0\.0\.1:\d+ does not exist/);
+  });
+
+  it('closes the S3 client it created, never one it was given', async () => {
+    const shared = createS3Client(connection);
+    const destroyShared = vi.spyOn(shared, 'destroy');
+    await new S3ArtifactStore({ ...connection, bucket: 'mlflow' }, shared).close();
+    expect(destroyShared).not.toHaveBeenCalled();
+    const destroy = vi.spyOn(S3Client.prototype, 'destroy');
+    await new S3ArtifactStore({ ...connection, bucket: 'mlflow' }).close();
+    expect(destroy).toHaveBeenCalledTimes(1);
+    destroy.mockRestore();
+    shared.destroy();
   });
 
   it('rejects a manifest path that escapes the folder', async () => {

@@ -71,6 +71,7 @@ export class S3ArtifactStore implements ArtifactStore {
   readonly bucket: string;
   private readonly prefix: string;
   private readonly client: S3Client;
+  private readonly ownsClient: boolean;
   private readonly where: string;
 
   constructor(
@@ -80,7 +81,13 @@ export class S3ArtifactStore implements ArtifactStore {
     this.bucket = options.bucket;
     this.prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.client = client ?? createS3Client(options);
+    this.ownsClient = client === undefined;
     this.where = `S3 bucket "${this.bucket}"${options.endpoint ? ` at ${options.endpoint}` : ''}`;
+  }
+
+  /** Destroys the S3 client if this store created it (a shared client is its owner's to close). */
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.destroy();
   }
 
   private keyOf(folder: string, file?: string): string {

@@ -280,5 +280,7 @@ export class LocalRegistry implements Registry {
     return files;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.store?.close?.();
+  }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { type Clock, FedlearnError, isFedlearnError, systemClock } from '@fedlearn/core';
 import { z } from 'zod';
-import type { S3Connection } from '../artifact-store/s3-store.js';
+import { createS3Client, type S3Connection } from '../artifact-store/s3-store.js';
 import type { ModelFiles } from '../model-format/files.js';
 import { assertAlias, assertModelName, parseVersion } from '../names.js';
 import { type AliasAudit, type CreateVersionInput, metricsToTags, type Registry, TAGS } from '../registry.js';
@@ -38,6 +39,8 @@ export class MlflowRegistry implements Registry {
   private readonly http: MlflowHttp;
   private readonly tracking: MlflowTracking;
   private readonly s3: S3Connection | undefined;
+  /** One S3 client for every `s3://` version folder, created on first use, closed by `close`. */
+  private s3Client: S3Client | undefined;
   private readonly clock: Pick<Clock, 'now'>;
 
   constructor(options: MlflowRegistryOptions) {
@@ -70,10 +73,7 @@ export class MlflowRegistry implements Registry {
       input.round !== undefined
         ? `model-round-${input.round}-${randomUUID().slice(0, 8)}`
         : `model-${randomUUID()}`;
-    const { store, key } = artifactStoreForUri(`${run.artifact_uri.replace(/\/+$/, '')}/${folder}`, {
-      http: this.http,
-      ...(this.s3 ? { s3: this.s3 } : {}),
-    });
+    const { store, key } = this.storeFor(`${run.artifact_uri.replace(/\/+$/, '')}/${folder}`);
     await store.putFolder(key, input.files);
     await this.ensureRegisteredModel(input.name);
     const tags = {
@@ -242,14 +242,18 @@ export class MlflowRegistry implements Registry {
 
   async getFiles(name: string, version: number): Promise<ModelFiles> {
     const info = await this.getVersion(name, version);
-    const { store, key } = artifactStoreForUri(info.source, {
-      http: this.http,
-      ...(this.s3 ? { s3: this.s3 } : {}),
-    });
+    const { store, key } = this.storeFor(info.source);
     return store.getFolder(key);
   }
 
+  private storeFor(uri: string) {
+    if (!this.s3 || !uri.startsWith('s3://')) return artifactStoreForUri(uri, { http: this.http });
+    this.s3Client ??= createS3Client(this.s3);
+    return artifactStoreForUri(uri, { http: this.http, s3: this.s3, s3Client: this.s3Client });
+  }
+
   async close(): Promise<void> {
+    this.s3Client?.destroy();
     await this.http.close();
   }
 }

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { FedlearnError, isFedlearnError } from '@fedlearn/core';
 import type { ArtifactStore } from '../artifact-store/artifact-store.js';
 import { LocalArtifactStore } from '../artifact-store/local-store.js';
@@ -71,7 +72,7 @@ export class MlflowProxyArtifactStore implements ArtifactStore {
 /** Resolves an artifact URI (`mlflow-artifacts:`, `s3://`, `file://`) to a store and a key in it. */
 export function artifactStoreForUri(
   uri: string,
-  deps: { http: MlflowHttp; s3?: S3Connection },
+  deps: { http: MlflowHttp; s3?: S3Connection; s3Client?: S3Client },
 ): { store: ArtifactStore; key: string } {
   const proxied = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.+)$/.exec(uri);
   if (proxied) return splitLast(proxied[1]!, (root) => new MlflowProxyArtifactStore(deps.http, root));
@@ -84,7 +85,7 @@ export function artifactStoreForUri(
       );
     }
     const connection = deps.s3;
-    return splitLast(key, (prefix) => new S3ArtifactStore({ ...connection, bucket, prefix }));
+    return splitLast(key, (prefix) => new S3ArtifactStore({ ...connection, bucket, prefix }, deps.s3Client));
   }
   if (uri.startsWith('file://')) {
     const path = fileURLToPath(uri); // decodes %20 and friends, unlike URL.pathname
