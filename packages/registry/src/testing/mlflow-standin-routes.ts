@@ -63,6 +63,16 @@ function metrics(value: unknown): Metric[] {
   });
 }
 
+/** MLflow's `_assert_less_than_or_equal` on `max_results` of the search endpoints. */
+function maxResultsAtMost(body: Body, limit: number): void {
+  const value = body['max_results'];
+  if (value !== undefined && !(Number(value) <= limit)) {
+    throw invalid(
+      `Invalid value ${String(value)} for parameter 'max_results' supplied. See the API docs for more information about request parameters.`,
+    );
+  }
+}
+
 function page<T>(items: T[], body: Body): { items: T[]; next?: string } {
   const max = Number(body['max_results'] ?? 100);
   const offset = body['page_token']
@@ -142,6 +152,7 @@ export function registerStandInRoutes(
     registered_model: state.renderModel(state.registeredModel(required(b, 'name'))),
   }));
   route('GET', 'registered-models/search', (b) => {
+    maxResultsAtMost(b, 1000);
     const all = [...state.registeredModels.values()].sort((x, y) => (x.name < y.name ? -1 : 1));
     const { items, next } = page(all, b);
     return {
@@ -180,6 +191,7 @@ export function registerStandInRoutes(
     model_version: state.renderVersion(state.modelVersion(required(b, 'name'), required(b, 'version'))),
   }));
   route('GET', 'model-versions/search', (b) => {
+    maxResultsAtMost(b, 200_000);
     const filter = String(b['filter'] ?? '');
     const match = /^name\s*=\s*'([^']*)'$/.exec(filter.trim());
     if (filter && !match)

@@ -143,6 +143,15 @@ describe('MLflow REST stand-in (reproduces the tracking server behaviours the cl
     }
   });
 
+  it('caps max_results of the searches like MLflow (1000 models, 200000 versions)', async () => {
+    const models = await call('GET', '/api/2.0/mlflow/registered-models/search?max_results=1001');
+    expect(models.status).toBe(400);
+    expect(models.json().error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect((await call('GET', '/api/2.0/mlflow/registered-models/search?max_results=1000')).status).toBe(200);
+    const versions = await call('GET', '/api/2.0/mlflow/model-versions/search?max_results=200001');
+    expect(versions.status).toBe(400);
+  });
+
   it('injects faults with MLflow error bodies', async () => {
     mlflow.injectFault({ path: 'registered-models/search', status: 429, times: 1 });
     const limited = await call('GET', '/api/2.0/mlflow/registered-models/search');
