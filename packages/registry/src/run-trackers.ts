@@ -50,7 +50,7 @@ export function mlflowRunTracker(
       const { metricKeys } = await tracking.getRunWithMetricKeys(runId);
       const points: MetricPoint[] = [];
       for (const key of metricKeys) points.push(...(await tracking.metricHistory(runId, key)));
-      await http.call('POST', 'runs/update', { run_id: runId, status: 'RUNNING' });
+      await tracking.updateRun(runId, 'RUNNING');
       return points;
     },
     log: (runId, metrics) => tracking.logBatch(runId, { metrics }),

@@ -102,7 +102,8 @@ export class MlflowTracking {
     }
   }
 
-  async updateRun(runId: string, status: RunStatus, endTime: number): Promise<void> {
+  /** Ends a run (`end_time` in ms), or with `RUNNING` and no end time reopens it after a restart. */
+  async updateRun(runId: string, status: RunStatus | 'RUNNING', endTime?: number): Promise<void> {
     await this.http.call('POST', 'runs/update', { run_id: runId, status, end_time: endTime });
   }
 }
