@@ -1,5 +1,6 @@
 import { FedlearnError } from '@fedlearn/core';
 import { Pool } from 'undici';
+import { type Method, mlflowError, RETRYABLE_STATUSES } from './errors.js';
 
 /** How the client reaches MLflow and how hard it retries. No secret is ever logged or put in an error. */
 export interface MlflowHttpOptions {
@@ -23,7 +24,6 @@ export interface MlflowHttpOptions {
   timeoutMs?: number;
 }
 
-type Method = 'GET' | 'POST' | 'DELETE' | 'PUT';
 type Response = Awaited<ReturnType<Pool['request']>>;
 
 /** Per-call options of `MlflowHttp.call`. */
@@ -35,14 +35,6 @@ export interface CallOptions<T> {
    */
   recover?: () => Promise<T | undefined>;
 }
-
-const RETRYABLE = new Set([429, 500, 502, 503, 504]);
-const MLFLOW_CODE_TO_FEDLEARN: Record<string, FedlearnError['code']> = {
-  RESOURCE_DOES_NOT_EXIST: 'REGISTRY_NOT_FOUND',
-  RESOURCE_ALREADY_EXISTS: 'REGISTRY_CONFLICT',
-  INVALID_PARAMETER_VALUE: 'INVALID_ARGUMENT',
-  BAD_REQUEST: 'INVALID_ARGUMENT',
-};
 
 const defaultDelay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
 
@@ -223,20 +215,23 @@ export class MlflowHttp {
       }
       if (res.statusCode < 400) return { res };
       const text = await res.body.text();
-      if (RETRYABLE.has(res.statusCode) && attempt < this.maxRetries) {
+      if (RETRYABLE_STATUSES.has(res.statusCode) && attempt < this.maxRetries) {
         await this.delay(this.backoff(attempt, res.headers['retry-after']));
         // A 429 means the request was refused; any other failure may have taken effect.
         const recovered = res.statusCode === 429 ? undefined : await recover?.();
         if (recovered !== undefined) return { recovered };
         continue;
       }
-      throw this.toError(
-        method,
-        call,
-        res.statusCode,
-        String(res.headers['content-type'] ?? ''),
-        text,
-        attempt + 1,
+      throw mlflowError(
+        {
+          method,
+          call,
+          status: res.statusCode,
+          contentType: String(res.headers['content-type'] ?? ''),
+          text,
+          attempts: attempt + 1,
+        },
+        this.origin + this.basePath,
       );
     }
   }
@@ -245,56 +240,6 @@ export class MlflowHttp {
     const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     if (Number.isFinite(seconds) && seconds > 0) return Math.min(seconds * 1000, this.maxDelayMs);
     return Math.min(this.baseDelayMs * 2 ** attempt, this.maxDelayMs);
-  }
-
-  private toError(
-    method: Method,
-    call: string,
-    status: number,
-    type: string,
-    text: string,
-    attempts: number,
-  ): FedlearnError {
-    let mlflowCode: string | undefined;
-    let message = '';
-    if (type.includes('json')) {
-      try {
-        const parsed = JSON.parse(text) as { error_code?: unknown; message?: unknown };
-        mlflowCode = typeof parsed.error_code === 'string' ? parsed.error_code : undefined;
-        message = typeof parsed.message === 'string' ? parsed.message : '';
-      } catch {
-        // fall through: reported as a bad response below
-      }
-    }
-    const details = { call, method, status, mlflowErrorCode: mlflowCode, attempts };
-    const where = `MLflow ${method} ${call}`;
-    if (status === 403 && text.includes('Invalid Host header')) {
-      return new FedlearnError(
-        'REGISTRY_UNAVAILABLE',
-        `${where}: 403, the server refused our Host header (start MLflow 3.5+ with --allowed-hosts including ${this.origin.replace(/^https?:\/\//, '')})`,
-        { details },
-      );
-    }
-    if (RETRYABLE.has(status)) {
-      return new FedlearnError(
-        'REGISTRY_UNAVAILABLE',
-        `${where}: ${status} ${mlflowCode ?? ''} after ${attempts} attempts ${message}`.trim(),
-        {
-          details,
-        },
-      );
-    }
-    if (mlflowCode === undefined) {
-      return new FedlearnError(
-        'REGISTRY_BAD_RESPONSE',
-        `${where}: ${status} answered ${type || 'no content type'}, not JSON with an error_code: is ${this.origin}${this.basePath} an MLflow tracking server?`,
-        { details },
-      );
-    }
-    const code =
-      MLFLOW_CODE_TO_FEDLEARN[mlflowCode] ??
-      (status === 401 || status === 403 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_BAD_RESPONSE');
-    return new FedlearnError(code, `${where}: ${status} ${mlflowCode}: ${message}`, { details });
   }
 
   async close(): Promise<void> {
