@@ -24,6 +24,16 @@ beforeAll(async () => {
   });
   endpoint = `http://127.0.0.1:${((await server.run()) as AddressInfo).port}`;
 });
+/** MLflow at `trackingUri`, its artifacts in s3rver. */
+function mlflowWithS3Env(trackingUri: string) {
+  return {
+    MLFLOW_TRACKING_URI: trackingUri,
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+}
+
 afterAll(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
@@ -31,12 +41,7 @@ afterAll(async () => {
 
 it('uploads straight to S3 when the MLflow stand-in does not proxy artifacts (s3rver)', async () => {
   const mlflow = await startMlflowStandIn({ proxyArtifacts: false, artifactRoot: 's3://mlflow' });
-  const env = {
-    MLFLOW_TRACKING_URI: mlflow.url,
-    AWS_ENDPOINT_URL_S3: endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  };
+  const env = mlflowWithS3Env(mlflow.url);
   const lifecycle = createModelLifecycle(resolveLifecycleConfig(env, { cwd: dir }), {
     delay: recordingDelay().delay,
   });
@@ -55,12 +60,7 @@ it('uploads straight to S3 when the MLflow stand-in does not proxy artifacts (s3
 
 it('shares one S3 client across versions and releases it on close', async () => {
   const mlflow = await startMlflowStandIn({ proxyArtifacts: false, artifactRoot: 's3://mlflow' });
-  const env = {
-    MLFLOW_TRACKING_URI: mlflow.url,
-    AWS_ENDPOINT_URL_S3: endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  };
+  const env = mlflowWithS3Env(mlflow.url);
   const destroy = vi.spyOn(S3Client.prototype, 'destroy');
   const lifecycle = createModelLifecycle(resolveLifecycleConfig(env, { cwd: dir }), {
     delay: recordingDelay().delay,
