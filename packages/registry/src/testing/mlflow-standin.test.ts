@@ -89,6 +89,10 @@ describe('MLflow REST stand-in (reproduces the tracking server behaviours the cl
       'application/json',
     );
     expect(deleted.status).toBe(200);
+    // MLflow reads DELETE parameters from the JSON body only: a query alone is a missing 'name'.
+    const queryOnly = await call('DELETE', '/api/2.0/mlflow/registered-models/alias?name=aliases&alias=x');
+    expect(queryOnly.status).toBe(400);
+    expect(queryOnly.json().message).toContain("Missing value for required parameter 'name'");
     expect(
       (await call('GET', '/api/2.0/mlflow/registered-models/alias?name=aliases&alias=champion')).status,
     ).toBe(400);
