@@ -12,7 +12,6 @@
 // clients keep the portable tweetnacl one. For the server-time target configuration the round is also
 // run with tweetnacl on the server, to show the pure-JS cost.
 // Prints a table, prints the JSON document and writes it to bench/results/secagg.json.
-import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import {
   recommendNeighbourhood,
   simulateSecAggRound,
 } from '../packages/core/dist/index.js';
+import { nativeX25519 } from '../packages/server/dist/index.js';
 
 const CLIENTS = [10, 100, 1000];
 const LENGTHS = [100_000, 1_000_000];
@@ -34,29 +34,6 @@ const CONFIG = { clipRange: 1, quantizationBits: 12, maxWeight: 100 };
 const AGREE_MS = 0.2;
 const KEYSTREAM_BYTES_PER_MS = 500_000;
 const TARGET = { n: 1000, d: 100_000, dropout: 0.1 };
-
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
-
-/** Node's native X25519, caching key objects: a dropped client's key meets many neighbours' keys. */
-function nativeX25519() {
-  const secrets = new Map();
-  const publics = new Map();
-  const hex = (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-  const cached = (map, bytes, make) => {
-    const k = hex(bytes);
-    let v = map.get(k);
-    if (v === undefined) map.set(k, (v = make(bytes)));
-    return v;
-  };
-  const secret = (b) =>
-    createPrivateKey({ key: Buffer.concat([PKCS8_X25519, b]), format: 'der', type: 'pkcs8' });
-  const pub = (b) => createPublicKey({ key: Buffer.concat([SPKI_X25519, b]), format: 'der', type: 'spki' });
-  return (sk, pk) =>
-    new Uint8Array(
-      diffieHellman({ privateKey: cached(secrets, sk, secret), publicKey: cached(publics, pk, pub) }),
-    );
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

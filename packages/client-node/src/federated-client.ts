@@ -28,6 +28,13 @@ export interface FederatedClientOptions {
   onEvent?: (event: ClientEvent) => void;
   /** Stop cleanly on SIGINT/SIGTERM (default true). */
   handleSignals?: boolean;
+  /** Take part in secure-aggregation rounds (default true). */
+  secureAggregation?: boolean;
+  /**
+   * Fault injection for demos and tests: sees each outgoing message and sends it (as returned),
+   * drops it (the client goes silent), or disconnects instead (it comes back after its backoff).
+   */
+  intercept?: (message: ClientMessage) => ClientMessage | 'drop' | 'disconnect';
 }
 
 export type ClientEvent =
@@ -71,6 +78,7 @@ export class FederatedClient {
       transport: { send: (message) => this.send(message) },
       maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES,
       runtime: `node ${process.versions.node}`,
+      ...(options.secureAggregation === undefined ? {} : { secureAggregation: options.secureAggregation }),
       onEvent: (event) => this.onSessionEvent(event),
     });
   }
@@ -169,8 +177,20 @@ export class FederatedClient {
   private async send(message: ClientMessage): Promise<void> {
     const socket = this.socket;
     if (!socket?.connected) throw new FedlearnError('TRANSPORT_CLOSED', 'not connected to the coordinator');
-    for (const frame of toFrames(message, this.nextTransferId++, this.options.chunkBytes))
+    const fate = this.options.intercept ? this.options.intercept(message) : message;
+    if (fate === 'drop') return;
+    if (fate === 'disconnect') return this.dropConnection(socket);
+    for (const frame of toFrames(fate, this.nextTransferId++, this.options.chunkBytes))
       socket.emit(FRAME_EVENT, frame);
+  }
+
+  /** Cuts the connection as a lost network would, and comes back after the initial backoff. */
+  private dropConnection(socket: Socket): void {
+    socket.disconnect();
+    // Not unref'd: with the socket closed, this timer is what keeps the process alive until it is back.
+    setTimeout(() => {
+      if (!this.stopped) socket.connect();
+    }, this.options.reconnect?.initialDelayMs ?? 500);
   }
 
   private onSessionEvent(event: SessionEvent): void {

@@ -201,7 +201,6 @@ export class SecureRoundTraining implements RoundTraining {
     };
     this.deps.logger.info(
       {
-        jobId: this.deps.jobId,
         round: summary.round,
         outcome: outcome.kind,
         ...(outcome.kind === 'aborted' ? { code: outcome.error.code } : {}),

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClientMessage, decodeSecAggMessage, encodeParams, encodeSecAggMessage } from '@fedlearn/core';
+import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { describe, expect, it } from 'vitest';
 import type { JobState } from '../src/index.js';
 import {
@@ -23,12 +25,16 @@ const WEIGHTS = [10, 20, 30, 40, 50, 60];
 const CLIP = 2;
 const PRECISION = (2 * CLIP) / 65535;
 
-async function setup(n: number) {
-  const { coordinator, logs } = await startCoordinator();
+async function setup(n: number, options: Parameters<typeof startCoordinator>[0] = {}) {
+  const { coordinator, logs } = await startCoordinator(options);
   cleanups.push(() => coordinator.stop());
   const clients = Array.from(
     { length: n },
-    (_, i) => new TestClient(coordinator.url, `c${i}`, arithmeticTrainer(DELTAS[i]!, WEIGHTS[i]!)),
+    (_, i) =>
+      new TestClient(coordinator.url, `c${i}`, {
+        ...arithmeticTrainer(DELTAS[i]!, WEIGHTS[i]!),
+        dataFingerprint: { sha256: String(i).repeat(64), examples: WEIGHTS[i]! },
+      }),
   );
   cleanups.push(() => closeAll(clients));
   await nextEvent(coordinator, 'client_joined', (e) => e.connected === n);
@@ -232,5 +238,19 @@ describe('secure aggregation in a job (real sockets)', () => {
     expect(refusal.error).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect((await coordinator.waitForJob(job.id)).rounds[0]!.status).toBe('ok');
     expect(raw.received.some((m) => m.type === 'fit_ins')).toBe(false);
+  });
+
+  it('registers secure models as such, with the survivors as their lineage', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'fedlearn-home-'));
+    const lifecycle = createModelLifecycle(resolveLifecycleConfig({}, { cwd: home, home }));
+    cleanups.push(() => lifecycle.close());
+    const { coordinator, clients } = await setup(4, { lifecycle });
+    failAt(clients[2]!, 'secagg/share-keys', 'disconnect');
+    const done = await coordinator.waitForJob(submit(coordinator, 4, { name: 'secure' }).id);
+    expect(done.rounds[0]!.model?.version).toBe(1);
+    const loaded = await lifecycle.loadModel('models:/secure/1');
+    expect(loaded.mlmodel.fedlearn).toMatchObject({ secureAggregation: true });
+    const fingerprints = loaded.mlmodel.fedlearn.dataPartitions.fingerprints.map((f) => f.clientId);
+    expect(fingerprints.sort()).toEqual(['c0', 'c1', 'c3']);
   });
 });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { FederatedClient, selectBackend, TfjsTrainer } from '@fedlearn/client-node';
-import { formatPartitionScheme } from '@fedlearn/core';
+import { type ClientMessage, createRng, FedlearnError, formatPartitionScheme } from '@fedlearn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { clientPartition } from '../mnist.js';
 import { buildMnistMlp, toTensors } from '../mnist-model.js';
@@ -19,6 +19,9 @@ Usage: FEDLEARN_CLIENT_TOKEN=... fedlearn client --server URL --index I [options
   --id NAME           client id (default client-I)
   --backend B         auto | tensorflow | wasm | cpu (default auto)
   --ca FILE           trust this CA certificate (for an https coordinator)
+  --dropout P         fault injection, P in [0, 1): in each secure round, with probability P,
+                      vanish at a random SecAgg+ stage (go silent or disconnect), seeded by
+                      --seed, the round and --index; come back for later rounds (default 0)
 `;
 
 export async function runClientCommand(args: string[], io: CommandIo): Promise<number> {
@@ -33,6 +36,7 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
       id: { type: 'string' },
       backend: { type: 'string' },
       ca: { type: 'string' },
+      dropout: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -48,6 +52,7 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
   }
   const seed = intOption(values.seed, 'seed', 42, 0, 2 ** 31);
   const scheme = partitionOption(values.partition);
+  const dropout = dropoutOption(values.dropout);
   const token = tokenFromEnv(io.env, 'FEDLEARN_CLIENT_TOKEN');
   const backend = await selectBackend(backendOption(values.backend));
   const data = clientPartition(index, clients, scheme, seed);
@@ -62,6 +67,13 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
     clientId,
     trainer,
     ...(values.ca ? { ca: await readFile(values.ca, 'utf8') } : {}),
+    ...(dropout > 0
+      ? {
+          intercept: dropoutIntercept(dropout, seed, index, (round, stage, mode) =>
+            io.stdout(`${clientId}: round ${round}: vanishing at SecAgg+ stage ${stage} (${mode})\n`),
+          ),
+        }
+      : {}),
     onEvent: (event) => {
       if (event.type === 'fit_done') {
         io.stdout(
@@ -87,4 +99,50 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
   } finally {
     tf.dispose([train.x, train.y, evaluation.x, evaluation.y]);
   }
+}
+
+/** Reads --dropout: a probability in [0, 1). */
+export function dropoutOption(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const p = Number(value);
+  if (!(p >= 0 && p < 1)) {
+    throw new FedlearnError('INVALID_CONFIG', `--dropout must be a number in [0, 1), got "${value}"`);
+  }
+  return p;
+}
+
+const SECAGG_STAGES = ['advertise-keys', 'share-keys', 'masked-input', 'unmask'] as const;
+type Vanish = 'silent' | 'disconnect';
+
+/** Whether, and how, client `index` vanishes in `round`: the same for the same seed. */
+function dropoutPlan(rate: number, seed: number, round: number, index: number) {
+  const rng = createRng((seed * 1_000_003 + round * 7919 + index * 104_729) >>> 0);
+  if (rng.next() >= rate) return undefined;
+  const mode: Vanish = rng.next() < 0.5 ? 'silent' : 'disconnect';
+  return { stage: rng.int(SECAGG_STAGES.length), mode };
+}
+
+/**
+ * Fault injection for the demo: in each secure round, with probability `rate`, the client stops
+ * at a random SecAgg+ stage — its message of that stage and every later one of the round are
+ * dropped (silent) or it disconnects instead of sending it (and reconnects after its backoff).
+ */
+export function dropoutIntercept(
+  rate: number,
+  seed: number,
+  index: number,
+  onVanish: (round: number, stage: string, mode: Vanish) => void,
+): (message: ClientMessage) => ClientMessage | 'drop' | 'disconnect' {
+  const sent = new Map<string, number>();
+  return (message) => {
+    if (message.type !== 'secagg') return message;
+    const key = `${message.jobId}/${message.round}`;
+    const stage = sent.get(key) ?? 0;
+    sent.set(key, stage + 1);
+    const plan = dropoutPlan(rate, seed, message.round, index);
+    if (plan === undefined || stage < plan.stage) return message;
+    if (stage > plan.stage) return 'drop';
+    onVanish(message.round, SECAGG_STAGES[plan.stage] as string, plan.mode);
+    return plan.mode === 'disconnect' ? 'disconnect' : 'drop';
+  };
 }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateModel, selectBackend } from '@fedlearn/client-node';
-import { formatPartitionScheme, type ModelParams } from '@fedlearn/core';
+import { formatPartitionScheme, type ModelParams, recommendNeighbourhood } from '@fedlearn/core';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { Coordinator, type JobState, type RoundSummary } from '@fedlearn/server';
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,6 +14,7 @@ import { loadMnist } from '../mnist.js';
 import { buildMnistMlp, MODEL_NAME, toTensors } from '../mnist-model.js';
 import { backendOption, intOption, numberOption, partitionOption } from '../options.js';
 import { bar, Progress, roundTable } from '../report.js';
+import { dropoutOption } from './client.js';
 import type { CommandIo } from './io.js';
 
 export const DEMO_HELP = `fedlearn demo — a complete federated training of an MLP on MNIST, on this machine
@@ -32,6 +33,12 @@ Usage: fedlearn demo [options]
   --seed S             seed for partitions, sampling, initial weights (default 42)
   --fraction F         fraction of clients sampled per round (default 1)
   --round-timeout MS   round deadline in milliseconds (default 60000)
+  --secagg             secure aggregation (SecAgg+): the coordinator only learns the sum of
+                       the clients' updates
+  --dropout P          with --secagg: each client, independently each round with probability
+                       P in [0, 1), vanishes at a random SecAgg+ stage (goes silent or
+                       disconnects) and comes back for later rounds; seeded by --seed (default 0)
+  --stage-timeout MS   with --secagg: deadline of each SecAgg+ stage after training (default 3000)
   --baseline           also train the same model centrally on the union of the clients' data
   --backend B          auto | tensorflow | wasm | cpu (default auto)
   --json FILE          write the run's config, rounds and results as JSON
@@ -55,6 +62,9 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       seed: { type: 'string' },
       fraction: { type: 'string' },
       'round-timeout': { type: 'string' },
+      secagg: { type: 'boolean', default: false },
+      dropout: { type: 'string' },
+      'stage-timeout': { type: 'string' },
       baseline: { type: 'boolean', default: false },
       backend: { type: 'string' },
       json: { type: 'string' },
@@ -76,8 +86,15 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     seed: intOption(values.seed, 'seed', 42, 0, 2 ** 31),
     fraction: numberOption(values.fraction, 'fraction', 1, 0, 1),
     roundTimeoutMs: intOption(values['round-timeout'], 'round-timeout', 60_000, 100, 86_400_000),
+    secagg: values.secagg ?? false,
+    dropout: dropoutOption(values.dropout),
+    stageTimeoutMs: intOption(values['stage-timeout'], 'stage-timeout', 3000, 100, 86_400_000),
     backend: backendOption(values.backend),
   };
+  if (config.dropout > 0 && !config.secagg) {
+    io.stderr('fedlearn demo: --dropout drops clients at SecAgg+ stages; use it with --secagg\n');
+    return 2;
+  }
   const home = resolve(io.cwd, values.home ?? io.env.FEDLEARN_HOME ?? '.fedlearn');
   const logFile = join(home, 'logs', `demo-${Date.now()}.log`);
   mkdirSync(dirname(logFile), { recursive: true });
@@ -96,7 +113,8 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
 
   io.stdout(
     `fedlearn demo: ${config.clients} clients × ${config.rounds} rounds on MNIST (${config.partition}), ` +
-      `${config.localEpochs} local epochs, batch ${config.batchSize}, lr ${config.learningRate}, seed ${config.seed}, backend ${backend}\n` +
+      `${config.localEpochs} local epochs, batch ${config.batchSize}, lr ${config.learningRate}, seed ${config.seed}, backend ${backend}` +
+      `${config.secagg ? `, secure aggregation${config.dropout > 0 ? ` with ${config.dropout} dropout` : ''}` : ''}\n` +
       `logs: ${logFile}\n`,
   );
   const clientToken = randomBytes(24).toString('base64url');
@@ -128,6 +146,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
         String(config.seed),
         '--backend',
         config.backend,
+        ...(config.dropout > 0 ? ['--dropout', String(config.dropout)] : []),
       ],
       logFile,
       onExit: (index, code) => {
@@ -136,15 +155,19 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       },
     });
     await waitForClients(coordinator, config.clients, progress);
+    // A sum of fewer than 3 updates would reveal them: secure rounds need at least 3 clients.
+    const quorum = Math.max(config.secagg ? 3 : 1, Math.ceil(config.clients * config.fraction * 0.5));
+    const secure = demoSecAgg(config, quorum);
     const job = coordinator.submitJob({
       name: MODEL_NAME,
       rounds: config.rounds,
       seed: config.seed,
       strategy: {
         fractionFit: config.fraction,
-        minFitClients: Math.max(1, Math.ceil(config.clients * config.fraction * 0.5)),
-        minAvailableClients: Math.max(1, Math.ceil(config.clients * config.fraction * 0.5)),
+        minFitClients: quorum,
+        minAvailableClients: secure.waitFor ?? quorum,
       },
+      secagg: secure.secagg,
       fit: {
         localEpochs: config.localEpochs,
         batchSize: config.batchSize,
@@ -210,6 +233,27 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
   }
 }
 
+/**
+ * The demo's secure-aggregation settings. With dropouts it takes k from `recommendNeighbourhood`
+ * and a lower threshold t = ⌈k/3⌉ (at least 2), so that rounds survive many dropouts (a client's
+ * secrets then resist fewer colluding neighbours than with the default t = ⌊k/2⌋ + 1), and each
+ * round waits until the clients that vanished in the last one are back, so it samples them all.
+ */
+function demoSecAgg(
+  config: { secagg: boolean; dropout: number; stageTimeoutMs: number; clients: number; fraction: number },
+  quorum: number,
+): { secagg: Record<string, unknown>; waitFor?: number } {
+  if (!config.secagg) return { secagg: { enabled: false } };
+  const sampled = Math.min(config.clients, Math.max(quorum, Math.round(config.fraction * config.clients)));
+  const secagg = { enabled: true, clip: 1, bits: 16, stageTimeoutMs: config.stageTimeoutMs };
+  if (config.dropout === 0 || sampled < 4) return { secagg };
+  const { neighbours } = recommendNeighbourhood(sampled, { dropoutRate: config.dropout });
+  return {
+    secagg: { ...secagg, neighbours, threshold: Math.max(2, Math.ceil(neighbours / 3)) },
+    waitFor: config.clients,
+  };
+}
+
 function fmt(value: number | null): string {
   return value === null ? '—' : value.toFixed(4);
 }
@@ -226,6 +270,7 @@ function jsonRound(r: RoundSummary) {
     accuracy: r.accuracy ?? null,
     loss: r.loss ?? null,
     federated: r.federated ?? null,
+    ...(r.secagg ? { secagg: r.secagg } : {}),
     seconds: r.seconds,
     bytesUp: r.bytesUp,
     bytesDown: r.bytesDown,
@@ -274,8 +319,12 @@ function followJob(
     } else if (event.type === 'round_completed') {
       const s = event.summary;
       const status = s.status === 'ok' ? `accuracy ${fmt(s.accuracy ?? null)}` : `failed: ${s.error?.code}`;
+      const lost = (s.secagg?.stages ?? [])
+        .filter((t) => t.answered < t.expected)
+        .map((t) => `${t.expected - t.answered} lost at ${t.stage}`);
       progress.line(
-        `round ${s.round}/${rounds}: ${s.completed}/${s.sampled} clients, ${status}, ${s.seconds.toFixed(1)} s`,
+        `round ${s.round}/${rounds}: ${s.completed}/${s.sampled} clients, ${status}, ${s.seconds.toFixed(1)} s` +
+          (lost.length > 0 ? ` (secagg: ${lost.join(', ')})` : ''),
       );
     }
   });
