@@ -137,7 +137,8 @@ export class SecureRoundTraining implements RoundTraining {
       return refuseStale(connection, 'secagg', where, state?.round);
     }
     state.bytesUp += message.params.length;
-    const maskedInput = stages.stage === 'masked-input';
+    // The tally of the stage this message answers (the stage may close on it).
+    const tally = stages.stage === 'masked-input' ? stages.tallies.at(-1) : undefined;
     try {
       stages.receive(info.clientId, decodeSecAggMessage(message.params));
     } catch (error) {
@@ -149,15 +150,14 @@ export class SecureRoundTraining implements RoundTraining {
       });
       return connection.refuse(named, 'secagg', where);
     }
-    if (maskedInput) {
-      const tally = stages.tallies.at(-1);
+    if (tally) {
       this.deps.emit({
         type: 'fit_received',
         jobId: this.deps.jobId,
         round: message.round,
         clientId: info.clientId,
-        completed: tally?.answered ?? 0,
-        sampled: tally?.expected ?? 0,
+        completed: tally.answered,
+        sampled: tally.expected,
       });
     }
   }

@@ -100,6 +100,10 @@ describe('secure aggregation in a job (real sockets)', () => {
         return m;
       };
     }
+    const received: number[] = [];
+    coordinator.on((e) => {
+      if (e.type === 'fit_received' && e.round === 1) received.push(e.completed);
+    });
     const job = submit(coordinator, 3, { rounds: 2, federatedEvaluation: true });
     const done = await coordinator.waitForJob(job.id);
     expect(done.status).toBe('completed');
@@ -117,6 +121,7 @@ describe('secure aggregation in a job (real sockets)', () => {
       INITIAL.map((v) => v + 2 * s),
     );
     expect(sent).not.toContain('fit_res');
+    expect(received).toEqual([1, 2, 3]); // progress: one event per masked input
     const r1 = done.rounds[0]!;
     expect(r1.secagg?.survivors).toBe(3);
     expect(r1.secagg?.stages.map((t) => [t.stage, t.expected, t.answered])).toEqual([
