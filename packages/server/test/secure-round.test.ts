@@ -243,6 +243,11 @@ describe('secure aggregation in a job (real sockets)', () => {
     expect(refusal.error).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect((await coordinator.waitForJob(job.id)).rounds[0]!.status).toBe('ok');
     expect(raw.received.some((m) => m.type === 'fit_ins')).toBe(false);
+    // And no code on the secure path can decode one.
+    for (const file of ['secure-round.ts', 'secagg-stages.ts']) {
+      const source = readFileSync(new URL(`../src/${file}`, import.meta.url), 'utf8');
+      expect(source, file).not.toMatch(/\b(decodeParams|flattenParams)\b/);
+    }
   });
 
   it('registers secure models as such, with the survivors as their lineage', async () => {
