@@ -87,3 +87,28 @@ export function lineChart(values: readonly (number | undefined)[], label: string
   rows.push(`${' '.repeat(11)}${ticks}   (round; every 5th marked)`);
   return `${label}\n${rows.join('\n')}\n`;
 }
+
+export function formatMetric(value: number | null | undefined): string {
+  return typeof value === 'number' ? value.toFixed(4) : '—';
+}
+
+/** A round as `fedlearn demo --json` writes it. */
+export function jsonRound(r: RoundSummary) {
+  return {
+    round: r.round,
+    status: r.status,
+    sampled: r.sampled,
+    completed: r.completed,
+    dropped: r.dropped + r.timedOut,
+    failed: r.failed,
+    trainLoss: r.trainLoss ?? null,
+    accuracy: r.accuracy ?? null,
+    loss: r.loss ?? null,
+    federated: r.federated ?? null,
+    ...(r.secagg ? { secagg: r.secagg } : {}),
+    seconds: r.seconds,
+    bytesUp: r.bytesUp,
+    bytesDown: r.bytesDown,
+    ...(r.error ? { error: r.error } : {}),
+  };
+}

@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import { type ErrorCode, FedlearnError, toFedlearnError } from '@fedlearn/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Coordinator } from './coordinator.js';
 import type { JobSpecInput } from './job-spec.js';
+import { tokenMatches } from './tokens.js';
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INVALID_CONFIG: 400,
@@ -28,8 +28,6 @@ export async function controlApi(
   app: FastifyInstance,
   { coordinator }: { coordinator: Coordinator },
 ): Promise<void> {
-  const expected = Buffer.from(coordinator.config.apiToken);
-
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     if (error instanceof FedlearnError) return sendError(reply, error);
     if (error.statusCode === 413)
@@ -48,8 +46,7 @@ export async function controlApi(
 
   const authenticate = async (request: FastifyRequest) => {
     const header = request.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!header.startsWith('Bearer ') || !tokenMatches(coordinator.config.apiToken, header.slice(7))) {
       throw new FedlearnError(
         'UNAUTHORIZED',
         'missing or wrong bearer token: send Authorization: Bearer <api token>',

@@ -1,4 +1,4 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import {
@@ -26,6 +26,7 @@ import { JobRunner } from './job-runner.js';
 import { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { ModelRecorder } from './model-recorder.js';
+import { clientTokenGuard } from './tokens.js';
 
 export interface CoordinatorOptions extends CoordinatorConfigInput {
   logger?: Logger;
@@ -200,19 +201,7 @@ export class Coordinator {
   }
 
   private attachSockets(): void {
-    const expected = Buffer.from(this.config.clientToken);
-    this.io.use((socket, next) => {
-      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-      const given = Buffer.from(typeof token === 'string' ? token : '');
-      if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
-      this.logger.warn({ address: socket.handshake.address }, 'client refused: bad or missing token');
-      const error = new Error('unauthorized: bad or missing client token') as Error & { data: unknown };
-      error.data = {
-        code: 'UNAUTHORIZED',
-        message: 'bad or missing client token; pass the coordinator client token',
-      };
-      next(error);
-    });
+    this.io.use(clientTokenGuard(this.config.clientToken, this.logger));
     this.io.on('connection', (socket) => {
       const connection = new ClientConnection(socket, {
         maxPayloadBytes: this.config.maxPayloadBytes,

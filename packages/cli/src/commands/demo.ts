@@ -5,15 +5,16 @@ import { parseArgs } from 'node:util';
 import { evaluateModel, selectBackend } from '@fedlearn/client-node';
 import { formatPartitionScheme, type ModelParams, recommendNeighbourhood } from '@fedlearn/core';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
-import { Coordinator, type JobState, type RoundSummary } from '@fedlearn/server';
+import { Coordinator, type RoundSummary } from '@fedlearn/server';
 import * as tf from '@tensorflow/tfjs-core';
 import pino from 'pino';
 import { trainBaseline } from '../baseline.js';
 import { type ClientFleet, spawnClients } from '../client-fleet.js';
+import { followJob, waitForClients } from '../demo-progress.js';
 import { loadMnist } from '../mnist.js';
 import { buildMnistMlp, MODEL_NAME, toTensors } from '../mnist-model.js';
 import { backendOption, intOption, numberOption, partitionOption } from '../options.js';
-import { bar, Progress, roundTable } from '../report.js';
+import { formatMetric, jsonRound, lineChart, Progress, roundTable } from '../report.js';
 import { dropoutOption } from './client.js';
 import type { CommandIo } from './io.js';
 
@@ -32,7 +33,7 @@ Usage: fedlearn demo [options]
   --lr LR              local SGD learning rate (default 0.2)
   --seed S             seed for partitions, sampling, initial weights (default 42)
   --fraction F         fraction of clients sampled per round (default 1)
-  --round-timeout MS   round deadline in milliseconds (default 60000)
+  --round-timeout MS   round deadline in milliseconds (default 60000; 30000 with --dropout)
   --secagg             secure aggregation (SecAgg+): the coordinator only learns the sum of
                        the clients' updates
   --dropout P          with --secagg: each client, independently each round with probability
@@ -85,7 +86,14 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     learningRate: numberOption(values.lr, 'lr', 0.2, 0, 10),
     seed: intOption(values.seed, 'seed', 42, 0, 2 ** 31),
     fraction: numberOption(values.fraction, 'fraction', 1, 0, 1),
-    roundTimeoutMs: intOption(values['round-timeout'], 'round-timeout', 60_000, 100, 86_400_000),
+    // With --dropout a silent client costs a round deadline; a shorter default keeps the demo brisk.
+    roundTimeoutMs: intOption(
+      values['round-timeout'],
+      'round-timeout',
+      values.dropout ? 30_000 : 60_000,
+      100,
+      86_400_000,
+    ),
     secagg: values.secagg ?? false,
     dropout: dropoutOption(values.dropout),
     stageTimeoutMs: intOption(values['stage-timeout'], 'stage-timeout', 3000, 100, 86_400_000),
@@ -177,11 +185,12 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     });
     const done = await followJob(coordinator, job.id, config.rounds, progress);
     const seconds = (Date.now() - started) / 1000;
-    io.stdout(`\n${roundTable(done.rounds)}\n`);
+    io.stdout(`\n${roundTable(done.rounds)}\n\n`);
+    io.stdout(lineChart(roundSlots(done.rounds, config.rounds), 'test accuracy by round'));
     const last = [...done.rounds].reverse().find((r) => r.status === 'ok');
     const final = { accuracy: last?.accuracy ?? null, loss: last?.loss ?? null };
     io.stdout(
-      `job ${done.id} ${done.status} in ${seconds.toFixed(1)} s: final test accuracy ${fmt(final.accuracy)}, loss ${fmt(final.loss)}\n`,
+      `job ${done.id} ${done.status} in ${seconds.toFixed(1)} s: final test accuracy ${formatMetric(final.accuracy)}, loss ${formatMetric(final.loss)}\n`,
     );
     let baseline: { accuracy: number; loss: number; seconds: number } | undefined;
     if (values.baseline) {
@@ -254,79 +263,9 @@ function demoSecAgg(
   };
 }
 
-function fmt(value: number | null): string {
-  return value === null ? '—' : value.toFixed(4);
-}
-
-function jsonRound(r: RoundSummary) {
-  return {
-    round: r.round,
-    status: r.status,
-    sampled: r.sampled,
-    completed: r.completed,
-    dropped: r.dropped + r.timedOut,
-    failed: r.failed,
-    trainLoss: r.trainLoss ?? null,
-    accuracy: r.accuracy ?? null,
-    loss: r.loss ?? null,
-    federated: r.federated ?? null,
-    ...(r.secagg ? { secagg: r.secagg } : {}),
-    seconds: r.seconds,
-    bytesUp: r.bytesUp,
-    bytesDown: r.bytesDown,
-    ...(r.error ? { error: r.error } : {}),
-  };
-}
-
-function waitForClients(coordinator: Coordinator, count: number, progress: Progress): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      progress.update(
-        `waiting for clients ${bar(coordinator.clients.size, count)} ${coordinator.clients.size}/${count}`,
-      );
-      if (coordinator.clients.size < count) return false;
-      progress.line(`${count} clients connected`);
-      return true;
-    };
-    if (check()) return resolve();
-    const off = coordinator.on((event) => {
-      if (event.type === 'client_joined' && check()) {
-        off();
-        resolve();
-      }
-    });
-  });
-}
-
-function followJob(
-  coordinator: Coordinator,
-  jobId: string,
-  rounds: number,
-  progress: Progress,
-): Promise<JobState> {
-  let roundStart = Date.now();
-  let sampled = 0;
-  const off = coordinator.on((event) => {
-    if (event.type === 'round_started') {
-      roundStart = Date.now();
-      sampled = event.sampled.length;
-      progress.update(`round ${event.round}/${rounds} ${bar(0, sampled)} 0/${sampled} updates`);
-    } else if (event.type === 'fit_received') {
-      const secs = ((Date.now() - roundStart) / 1000).toFixed(1);
-      progress.update(
-        `round ${event.round}/${rounds} ${bar(event.completed, sampled)} ${event.completed}/${sampled} updates ${secs}s`,
-      );
-    } else if (event.type === 'round_completed') {
-      const s = event.summary;
-      const status = s.status === 'ok' ? `accuracy ${fmt(s.accuracy ?? null)}` : `failed: ${s.error?.code}`;
-      const lost = (s.secagg?.stages ?? [])
-        .filter((t) => t.answered < t.expected)
-        .map((t) => `${t.expected - t.answered} lost at ${t.stage}`);
-      progress.line(
-        `round ${s.round}/${rounds}: ${s.completed}/${s.sampled} clients, ${status}, ${s.seconds.toFixed(1)} s` +
-          (lost.length > 0 ? ` (secagg: ${lost.join(', ')})` : ''),
-      );
-    }
-  });
-  return coordinator.waitForJob(jobId).finally(off);
+/** Accuracy per round number, with a gap for a failed round. */
+function roundSlots(rounds: readonly RoundSummary[], count: number): (number | undefined)[] {
+  const slots: (number | undefined)[] = Array.from({ length: count }, () => undefined);
+  for (const r of rounds) if (r.status === 'ok') slots[r.round - 1] = r.accuracy;
+  return slots;
 }

@@ -1,0 +1,25 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+
+/** Compares a presented token with the expected one in constant time (hashing first hides the length). */
+export function tokenMatches(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(expected), digest(given));
+}
+
+/** socket.io middleware: a client must present the client token as `auth.token` in its handshake. */
+export function clientTokenGuard(expected: string, logger: Logger) {
+  return (socket: Socket, next: (error?: Error) => void): void => {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    if (tokenMatches(expected, token)) return next();
+    logger.warn({ address: socket.handshake.address }, 'client refused: bad or missing token');
+    const error = new Error('unauthorized: bad or missing client token') as Error & { data: unknown };
+    error.data = {
+      code: 'UNAUTHORIZED',
+      message: 'bad or missing client token; pass the coordinator client token',
+    };
+    next(error);
+  };
+}
