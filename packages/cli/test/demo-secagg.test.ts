@@ -1,45 +1,26 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const BIN = resolve(import.meta.dirname, '../dist/bin.js');
-const run = promisify(execFile);
+import { BIN, run, runDemo } from './run-demo.js';
 
 describe('fedlearn demo --secagg (real processes)', () => {
   it('completes every round when clients vanish mid-protocol', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'fedlearn-secagg-'));
-    const jsonFile = join(home, 'run.json');
-    const env = { ...process.env, FEDLEARN_HOME: home, MLFLOW_TRACKING_URI: '' };
     // With seed 42 and P = 0.34, one of the 4 clients vanishes in each round: before its keys in
     // round 1, before its shares in rounds 2 and 3 (see dropoutIntercept in commands/client.ts).
-    const { stdout } = await run(
-      process.execPath,
-      [
-        BIN,
-        'demo',
-        '--secagg',
-        '--dropout',
-        '0.34',
-        '--clients',
-        '4',
-        '--rounds',
-        '3',
-        '--local-epochs',
-        '1',
-        '--batch-size',
-        '64',
-        '--stage-timeout',
-        '2000',
-        '--json',
-        jsonFile,
-      ],
-      { env, cwd: home },
-    );
+    const { stdout, report } = await runDemo([
+      '--secagg',
+      '--dropout',
+      '0.34',
+      '--clients',
+      '4',
+      '--rounds',
+      '3',
+      '--local-epochs',
+      '1',
+      '--batch-size',
+      '64',
+      '--stage-timeout',
+      '2000',
+    ]);
     expect(stdout).toMatch(/secure aggregation with 0.34 dropout/);
-    const report = JSON.parse(readFileSync(jsonFile, 'utf8'));
     expect(report.config).toMatchObject({ secagg: true, dropout: 0.34, clients: 4 });
     expect(report.rounds.map((r: { status: string; completed: number }) => [r.status, r.completed])).toEqual([
       ['ok', 3],

@@ -1,38 +1,19 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const BIN = resolve(import.meta.dirname, '../dist/bin.js');
-const run = promisify(execFile);
+import { BIN, run, runDemo } from './run-demo.js';
 
 describe('fedlearn demo (real processes, embedded defaults)', () => {
   it('trains, writes the documented JSON, and registers every round with a champion', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'fedlearn-demo-'));
-    const jsonFile = join(home, 'run.json');
-    const env = { ...process.env, FEDLEARN_HOME: home, MLFLOW_TRACKING_URI: '' };
-    const { stdout } = await run(
-      process.execPath,
-      [
-        BIN,
-        'demo',
-        '--clients',
-        '2',
-        '--rounds',
-        '2',
-        '--local-epochs',
-        '1',
-        '--batch-size',
-        '64',
-        '--json',
-        jsonFile,
-      ],
-      { env, cwd: home },
-    );
+    const { stdout, report, home, env } = await runDemo([
+      '--clients',
+      '2',
+      '--rounds',
+      '2',
+      '--local-epochs',
+      '1',
+      '--batch-size',
+      '64',
+    ]);
     expect(stdout).toMatch(/│ round │ clients │ train loss │ accuracy │/);
-    const report = JSON.parse(readFileSync(jsonFile, 'utf8'));
     expect(report.config).toMatchObject({
       clients: 2,
       rounds: 2,
