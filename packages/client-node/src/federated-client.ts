@@ -194,16 +194,17 @@ export class FederatedClient {
   }
 
   private onSessionEvent(event: SessionEvent): void {
-    if (event.type === 'welcome') this.startHeartbeat();
+    if (event.type === 'welcome') this.startHeartbeat(event.heartbeatIntervalMs);
     this.emit(event);
     if (event.type === 'server_error' && event.fatal && this.session.fatal) this.fail(this.session.fatal);
   }
 
-  private startHeartbeat(): void {
+  /** Heartbeats at the interval the coordinator asked for in its welcome. */
+  private startHeartbeat(intervalMs: number): void {
     this.stopHeartbeat();
     this.heartbeat = setInterval(() => {
       this.send({ type: 'heartbeat', sentAt: Date.now() }).catch(() => undefined);
-    }, 5000);
+    }, intervalMs);
     this.heartbeat.unref();
   }
 

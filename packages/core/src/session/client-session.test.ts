@@ -56,8 +56,8 @@ const fitIns = (round: number, deadline = 5000) => ({
 });
 
 describe('ClientSession', () => {
-  it('says hello with the protocol version and its data sizes', async () => {
-    const { session, sent } = setup();
+  it('says hello with the protocol version and its data sizes, and reports the welcome', async () => {
+    const { session, sent, events } = setup();
     await session.connected();
     expect(sent[0]).toMatchObject({
       type: 'hello',
@@ -65,6 +65,13 @@ describe('ClientSession', () => {
       clientId: 'c1',
       numExamples: 7,
     });
+    await session.receive({
+      type: 'welcome',
+      protocolVersion: PROTOCOL_VERSION,
+      serverId: 's',
+      heartbeatIntervalMs: 1234,
+    });
+    expect(events.at(-1)).toEqual({ type: 'welcome', serverId: 's', heartbeatIntervalMs: 1234 });
   });
 
   it('trains on fit_ins and uploads the new weights', async () => {

@@ -95,7 +95,11 @@ export class ClientSession {
     }
     switch (message.type) {
       case 'welcome':
-        this.emit({ type: 'welcome', serverId: message.serverId });
+        this.emit({
+          type: 'welcome',
+          serverId: message.serverId,
+          heartbeatIntervalMs: message.heartbeatIntervalMs,
+        });
         return;
       case 'error':
         if (message.fatal) this.fatalError = new FedlearnError(message.error.code, message.error.message);

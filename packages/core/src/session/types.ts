@@ -39,7 +39,7 @@ export interface Trainer {
 
 /** What a session reports to whoever drives it (logs, progress bars, tests). */
 export type SessionEvent =
-  | { type: 'welcome'; serverId: string }
+  | { type: 'welcome'; serverId: string; heartbeatIntervalMs: number }
   | { type: 'fit_start'; jobId: string; round: number }
   | {
       type: 'fit_done';
