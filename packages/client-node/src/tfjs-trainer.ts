@@ -64,7 +64,7 @@ export class TfjsTrainer implements Trainer {
   }
 
   specs(): TensorSpec[] {
-    return this.model.weights.map((w) => ({ name: w.name, shape: [...w.shape] as number[] }));
+    return this.model.weights.map((w) => ({ name: w.originalName, shape: [...w.shape] as number[] }));
   }
 
   async getParameters() {
@@ -164,7 +164,7 @@ export async function readWeights(model: LayersModel): Promise<ModelParams> {
   const weights = model.weights;
   return Promise.all(
     weights.map(async (w) => ({
-      name: w.name,
+      name: w.originalName,
       shape: [...w.shape] as number[],
       values: ((await w.read().data()) as Float32Array).slice(),
     })),
