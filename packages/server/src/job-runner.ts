@@ -10,36 +10,27 @@ import {
   type ModelParams,
   type Rng,
   type SecAggEnvelope,
-  type Strategy,
   toFedlearnError,
   unflattenParams,
   weightSpecsFrom,
 } from '@fedlearn/core';
-import type { Logger } from 'pino';
 import type { CheckpointWriter } from './checkpoint.js';
 import type { ClientRegistry, RegisteredClient } from './client-registry.js';
 import { refuseStale } from './connection.js';
-import type { CoordinatorEvent, JobState, RoundSummary, ServerEvaluator } from './events.js';
+import type { JobState, RoundSummary, ServerEvaluator } from './events.js';
 import { initialModel } from './initial-model.js';
-import type { JobSpec } from './job-spec.js';
 import type { ModelRecorder } from './model-recorder.js';
 import { Phase } from './phase.js';
 import { PlainRoundTraining } from './plain-round.js';
-import type { GlobalModel, RoundTraining } from './round-training.js';
+import type { GlobalModel, RoundTraining, TrainingDeps } from './round-training.js';
 import { SecureRoundTraining } from './secure-round.js';
 
-export interface JobRunnerDeps {
+/** What a job needs: what its rounds need, plus where results go. */
+export interface JobRunnerDeps extends Omit<TrainingDeps, 'jobId' | 'contributors'> {
   job: JobState;
-  spec: JobSpec;
-  strategy: Strategy;
-  clients: ClientRegistry;
-  clock: Clock;
-  logger: Logger;
-  maxPayloadBytes: number;
   checkpoints: CheckpointWriter;
   evaluator: ServerEvaluator | undefined;
   recorder: ModelRecorder | undefined;
-  emit: (event: CoordinatorEvent) => void;
 }
 
 /** Runs one job: R rounds of sample → fit → aggregate → evaluate → checkpoint. */
