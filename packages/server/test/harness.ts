@@ -6,6 +6,7 @@ import {
   ClientSession,
   FRAME_EVENT,
   FrameAssembler,
+  ManualClock,
   type ModelParams,
   PROTOCOL_VERSION,
   type SessionEvent,
@@ -62,6 +63,44 @@ export function nextEvent<T extends CoordinatorEvent['type']>(
       }
     });
   });
+}
+
+/**
+ * The coordinator's clock, moved only by the test, so that a deadline passes when the test says
+ * and never because a busy machine was slow. It starts at the wall time because clients compare
+ * the deadlines they are sent with their own clock.
+ */
+export function testClock(): ManualClock {
+  return new ManualClock(Date.now());
+}
+
+/**
+ * Resolves once the coordinator has handled a message from each of `clientIds` that matches
+ * `match`. It listens on the server side of each client's socket after the coordinator's own
+ * listener, which handles a message synchronously, so the message has been acted on by then.
+ */
+export function handledFrom(
+  coordinator: Coordinator,
+  clientIds: readonly string[],
+  match: (message: Record<string, unknown>) => boolean,
+): Promise<void> {
+  return Promise.all(
+    clientIds.map(
+      (clientId) =>
+        new Promise<void>((resolve, reject) => {
+          const socket = coordinator.clients.get(clientId)?.connection.socket;
+          if (!socket) return reject(new Error(`${clientId} is not connected`));
+          const assembler = new FrameAssembler({ maxPayloadBytes: 1 << 24 });
+          const listener = (frame: unknown) => {
+            const message = assembler.accept(frame);
+            if (!message || !match(message)) return;
+            socket.off(FRAME_EVENT, listener);
+            resolve();
+          };
+          socket.on(FRAME_EVENT, listener);
+        }),
+    ),
+  ).then(() => undefined);
 }
 
 /** A trainer doing arithmetic: the new weights are the global ones plus `delta`. */

@@ -11,11 +11,14 @@ import {
   RawClient,
   startCoordinator,
   TestClient,
+  testClock,
 } from './harness.js';
 
 const cleanups = cleanupAfterEach();
+/** Long enough that no well-behaved client could miss it: the tests move the clock instead. */
+const ROUND_TIMEOUT_MS = 60_000;
 
-async function setup(options = {}) {
+async function setup(options: Parameters<typeof startCoordinator>[0] = {}) {
   const { coordinator, logs } = await startCoordinator(options);
   cleanups.push(() => coordinator.stop());
   return { coordinator, logs };
@@ -73,7 +76,8 @@ describe('a federated job over real sockets', () => {
   });
 
   it('closes a round at its deadline when a sampled client goes silent, and goes on', async () => {
-    const { coordinator, logs } = await setup();
+    const clock = testClock();
+    const { coordinator, logs } = await setup({ clock });
     const good = [1, 2].map((d) => new TestClient(coordinator.url, `c${d}`, arithmeticTrainer(d, 10)));
     const silent = new RawClient(coordinator.url);
     cleanups.push(() => {
@@ -83,9 +87,13 @@ describe('a federated job over real sockets', () => {
     await silent.connected();
     silent.hello('silent');
     await nextEvent(coordinator, 'client_joined', (e) => e.connected === 3);
+    // The deadline passes only once both good updates are in, so only the silent client misses it.
+    coordinator.on((e) => {
+      if (e.type === 'fit_received' && e.completed === 2) setImmediate(() => clock.advance(ROUND_TIMEOUT_MS));
+    });
     const job = coordinator.submitJob({
       rounds: 2,
-      roundTimeoutMs: 400,
+      roundTimeoutMs: ROUND_TIMEOUT_MS,
       federatedEvaluation: false,
       strategy: { minFitClients: 2, minAvailableClients: 3 },
       model: { params: Buffer.from(encodeParams(params([0, 0, 0, 0]))).toString('base64') },

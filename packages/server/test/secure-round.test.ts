@@ -9,11 +9,13 @@ import {
   arithmeticTrainer,
   cleanupAfterEach,
   closeAll,
+  handledFrom,
   nextEvent,
   params,
   RawClient,
   startCoordinator,
   TestClient,
+  testClock,
 } from './harness.js';
 
 const cleanups = cleanupAfterEach();
@@ -71,6 +73,13 @@ function expectModel(values: number[], expected: number[]) {
 }
 
 const STAGES = ['secagg/advertise-keys', 'secagg/share-keys', 'secagg/masked-input', 'secagg/unmask'];
+
+/** Matches a raw `secagg` message (as reassembled from frames) of one stage. */
+function isSecAgg(stage: string) {
+  return (message: Record<string, unknown>) =>
+    message.type === 'secagg' &&
+    (decodeSecAggMessage(message.params as Uint8Array) as { type: string }).type === stage;
+}
 
 function secaggType(message: ClientMessage): string | undefined {
   if (message.type !== 'secagg') return undefined;
@@ -163,14 +172,18 @@ describe('secure aggregation in a job (real sockets)', () => {
   );
 
   it('closes a stage at its deadline when a client goes silent', async () => {
-    const { coordinator } = await setup(5).then(async (s) => {
-      failAt(s.clients[1]!, 'secagg/share-keys', 'drop');
-      return s;
-    });
-    const job = submit(coordinator, 5, { secagg: { enabled: true, clip: CLIP, stageTimeoutMs: 300 } });
+    const clock = testClock();
+    const { coordinator, clients } = await setup(5, { clock });
+    failAt(clients[1]!, 'secagg/share-keys', 'drop');
+    const stageTimeoutMs = 30_000;
+    const job = submit(coordinator, 5, { secagg: { enabled: true, clip: CLIP, stageTimeoutMs } });
+    // The share-keys deadline passes once the four others' shares are in: only c1 can miss it.
+    await handledFrom(coordinator, ['c0', 'c2', 'c3', 'c4'], isSecAgg('secagg/share-keys'));
+    clock.advance(stageTimeoutMs);
     const done = await coordinator.waitForJob(job.id);
     const round = done.rounds[0]!;
     expect([round.status, round.completed, round.timedOut]).toEqual(['ok', 4, 1]);
+    expect(round.secagg?.stages[1]).toMatchObject({ stage: 'share-keys', expected: 5, answered: 4 });
     expectModel(
       checkpointValues(done, 1),
       INITIAL.map((v) => v + step([0, 2, 3, 4])),
