@@ -1,3 +1,7 @@
+import { ERROR_TABLE, type GrpcStatusName } from './error-table.js';
+
+export { ERROR_TABLE, type ErrorCodeEntry, type GrpcStatusName } from './error-table.js';
+
 /**
  * Every error fedlearn raises on purpose is a `FedlearnError` with a stable `code`.
  * Callers switch on `code`; the message is for people and may change.
@@ -5,63 +9,20 @@
  * @example
  * try { decodeParams(bytes) } catch (e) { if (isFedlearnError(e, 'PARAMS_HASH_MISMATCH')) retry() }
  */
-export const ERROR_CODES = [
-  // configuration and generic input
-  'INVALID_CONFIG',
-  'INVALID_ARGUMENT',
-  // parameters and the wire codec
-  'PARAMS_BAD_MAGIC',
-  'PARAMS_UNSUPPORTED_VERSION',
-  'PARAMS_UNSUPPORTED_DTYPE',
-  'PARAMS_TRUNCATED',
-  'PARAMS_TOO_LARGE',
-  'PARAMS_SHAPE_MISMATCH',
-  'PARAMS_HASH_MISMATCH',
-  'PARAMS_NOT_FINITE',
-  // protocol
-  'PROTOCOL_VERSION_MISMATCH',
-  'MALFORMED_MESSAGE',
-  'PAYLOAD_TOO_LARGE',
-  'UNAUTHORIZED',
-  'UNKNOWN_CLIENT',
-  'DUPLICATE_CLIENT',
-  'STALE_ROUND',
-  'NOT_SAMPLED',
-  'DUPLICATE_UPDATE',
-  'ROUND_ABORTED',
-  'DEADLINE_EXCEEDED',
-  'QUORUM_NOT_REACHED',
-  'JOB_NOT_FOUND',
-  'JOB_CONFLICT',
-  'TRANSPORT_CLOSED',
-  'TRAINING_FAILED',
-  // aggregation
-  'AGGREGATION_EMPTY',
-  'STRATEGY_INCOMPATIBLE',
-  // secure aggregation
-  'SECAGG_CONFIG_OVERFLOW',
-  'SECAGG_WEIGHT_TOO_LARGE',
-  'SECAGG_BAD_KEY',
-  'SECAGG_BAD_SHARE',
-  'SECAGG_INCONSISTENT_SHARES',
-  'SECAGG_DECRYPTION_FAILED',
-  'SECAGG_BAD_VECTOR',
-  'SECAGG_WRONG_STAGE',
-  'SECAGG_BELOW_THRESHOLD',
-  // model lifecycle
-  'ARTIFACT_NOT_FOUND',
-  'ARTIFACT_CHECKSUM_MISMATCH',
-  'ARTIFACT_STORE_UNAVAILABLE',
-  'REGISTRY_NOT_FOUND',
-  'REGISTRY_CONFLICT',
-  'REGISTRY_UNAVAILABLE',
-  'REGISTRY_BAD_RESPONSE',
-  'MODEL_FORMAT_INVALID',
-  // anything we did not anticipate, wrapped so callers still get a code
-  'INTERNAL',
-] as const;
+export type ErrorCode = keyof typeof ERROR_TABLE;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** Every error code, in the table's order (see `ERROR_TABLE` for each one's meaning and statuses). */
+export const ERROR_CODES: readonly ErrorCode[] = Object.freeze(Object.keys(ERROR_TABLE) as ErrorCode[]);
+
+/** The HTTP status an API answers with `code`. */
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_TABLE[code].http;
+}
+
+/** The canonical gRPC status name an API answers with `code`. */
+export function grpcStatusOf(code: ErrorCode): GrpcStatusName {
+  return ERROR_TABLE[code].grpc;
+}
 
 export interface FedlearnErrorOptions {
   /** Structured context safe to log and to send to a peer (never secrets). */
@@ -91,7 +52,7 @@ export function isFedlearnError(value: unknown, code?: ErrorCode): value is Fedl
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+  return typeof value === 'string' && Object.hasOwn(ERROR_TABLE, value);
 }
 
 /** Wraps anything thrown into a FedlearnError, keeping the original as `cause`. */

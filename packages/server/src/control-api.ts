@@ -1,23 +1,11 @@
-import { type ErrorCode, FedlearnError, toFedlearnError } from '@fedlearn/core';
+import { FedlearnError, httpStatusOf, toFedlearnError } from '@fedlearn/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Coordinator } from './coordinator.js';
 import type { JobSpecInput } from './job-spec.js';
 import { tokenMatches } from './tokens.js';
 
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  INVALID_CONFIG: 400,
-  SECAGG_CONFIG_OVERFLOW: 400,
-  STRATEGY_INCOMPATIBLE: 400,
-  MALFORMED_MESSAGE: 400,
-  UNAUTHORIZED: 401,
-  JOB_NOT_FOUND: 404,
-  JOB_CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  PARAMS_TOO_LARGE: 413,
-};
-
 function sendError(reply: FastifyReply, error: FedlearnError): FastifyReply {
-  return reply.code(STATUS_BY_CODE[error.code] ?? 500).send({ error: error.toJSON() });
+  return reply.code(httpStatusOf(error.code)).send({ error: error.toJSON() });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_CODES, FedlearnError } from '../errors.js';
+import { type ErrorCode, FedlearnError, isErrorCode } from '../errors.js';
 
 /** Client ids are chosen by clients: short, printable, safe in logs and file names. */
 export const clientIdSchema = z
@@ -86,12 +86,27 @@ export const getParametersResSchema = z.object({
   params: binary,
 });
 
-export const wireErrorSchema = z.object({
-  code: z.enum(ERROR_CODES),
-  message: z.string().max(4096),
-  details: z.record(z.string(), z.unknown()).default({}),
-});
-export type WireError = z.infer<typeof wireErrorSchema>;
+/**
+ * An error as a peer sends it. A code this version does not know (added by a newer peer) is read
+ * as `INTERNAL` with the peer's message, and the code it sent in `details.code`, so an older
+ * client or coordinator still understands that something failed and why.
+ */
+export const wireErrorSchema = z
+  .object({
+    code: z
+      .string()
+      .max(64)
+      .regex(/^[A-Z][A-Z0-9_]*$/),
+    message: z.string().max(4096),
+    details: z.record(z.string(), z.unknown()).default({}),
+  })
+  .transform(
+    ({ code, message, details }): { code: ErrorCode; message: string; details: Record<string, unknown> } =>
+      isErrorCode(code)
+        ? { code, message, details }
+        : { code: 'INTERNAL', message, details: { ...details, code } },
+  );
+export type WireError = z.output<typeof wireErrorSchema>;
 
 /** A client could not do what it was asked (e.g. training diverged). */
 export const clientErrorSchema = z.object({

@@ -28,7 +28,12 @@ function fakeTrainer(fail = false): Trainer {
         metrics: { loss: 0.5 },
       };
     },
-    evaluate: async () => ({ numExamples: 2, loss: 0.25, metrics: { accuracy: 1 } }),
+    // The loss depends on the weights and the batch size, so a test can tell which model was evaluated.
+    evaluate: async (global, config) => ({
+      numExamples: 2,
+      loss: global[0]!.values.reduce((sum, v) => sum + v, 0) / config.batchSize,
+      metrics: { accuracy: 0.75 },
+    }),
   };
 }
 
@@ -85,18 +90,35 @@ describe('ClientSession', () => {
     expect(events.map((e) => e.type)).toEqual(['fit_start', 'fit_done']);
   });
 
-  it('evaluates and answers get_parameters', async () => {
-    const { session, sent } = setup();
+  it('evaluates the model it was sent and answers get_parameters', async () => {
+    const { session, sent, events } = setup();
     await session.receive({
       type: 'evaluate_ins',
       jobId: 'job',
-      round: 1,
+      round: 3,
       deadline: 5000,
       config: { batchSize: 4 },
-      params: encodeParams(params([1, 1, 1])),
+      params: encodeParams(params([1, 2, 3])),
     });
     await session.receive({ type: 'get_parameters_ins', requestId: 'r1' });
     expect(sent.map((m) => m.type)).toEqual(['evaluate_res', 'get_parameters_res']);
+    // (1 + 2 + 3) / batch 4: the trainer's result for exactly the sent weights and config.
+    expect(sent[0]).toEqual({
+      type: 'evaluate_res',
+      jobId: 'job',
+      round: 3,
+      numExamples: 2,
+      loss: 1.5,
+      metrics: { accuracy: 0.75 },
+    });
+    expect(events.find((e) => e.type === 'evaluate_done')).toEqual({
+      type: 'evaluate_done',
+      jobId: 'job',
+      round: 3,
+      loss: 1.5,
+      metrics: { accuracy: 0.75 },
+    });
+    expect(sent[1]).toMatchObject({ requestId: 'r1', modelTopology: { class_name: 'Sequential' } });
   });
 
   it('skips a task whose deadline passed instead of running it late', async () => {
@@ -142,5 +164,18 @@ describe('ClientSession', () => {
       fatal: true,
     });
     expect(session.fatal?.code).toBe('PROTOCOL_VERSION_MISMATCH');
+  });
+
+  it('understands an error code from a newer coordinator as a generic error with its message', async () => {
+    const { session, events } = setup();
+    await session.receive({
+      type: 'error',
+      error: { code: 'COORDINATOR_DRAINING', message: 'the coordinator is shutting down' },
+      fatal: true,
+    });
+    expect(events).toEqual([
+      { type: 'server_error', code: 'INTERNAL', message: 'the coordinator is shutting down', fatal: true },
+    ]);
+    expect(session.fatal?.message).toBe('the coordinator is shutting down');
   });
 });
