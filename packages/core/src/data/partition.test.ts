@@ -23,15 +23,30 @@ describe('partitionIndices', () => {
     for (const part of parts) expect(Object.keys(labelHistogram(labels, part)).length).toBeLessThanOrEqual(2);
   });
 
-  it('dirichlet with small alpha is skewed, with large alpha near uniform', () => {
-    const skewed = partitionIndices(labels, 5, { kind: 'dirichlet', alpha: 0.1 }, createRng(3));
-    const even = partitionIndices(labels, 5, { kind: 'dirichlet', alpha: 1000 }, createRng(3));
-    expectExactCover(skewed);
-    expectExactCover(even);
-    const spread = (parts: number[][]) =>
-      Math.max(...parts.map((p) => p.length)) - Math.min(...parts.map((p) => p.length));
-    expect(spread(even)).toBeLessThan(40);
-    expect(spread(skewed)).toBeGreaterThan(spread(even));
+  it('dirichlet skews the labels each client holds: strongly with small alpha, hardly with large', () => {
+    /** Mean total-variation distance between a client's label mix and the overall one (uniform here). */
+    const labelSkew = (parts: number[][]) => {
+      const distances = parts.map((part) => {
+        const histogram = labelHistogram(labels, part);
+        let distance = 0;
+        for (let label = 0; label < 10; label++) {
+          distance += Math.abs((histogram[label] ?? 0) / part.length - 0.1);
+        }
+        return distance / 2;
+      });
+      return distances.reduce((a, b) => a + b, 0) / distances.length;
+    };
+    for (const seed of [3, 4, 5]) {
+      const skewed = partitionIndices(labels, 5, { kind: 'dirichlet', alpha: 0.1 }, createRng(seed));
+      const even = partitionIndices(labels, 5, { kind: 'dirichlet', alpha: 1000 }, createRng(seed));
+      const iid = partitionIndices(labels, 5, { kind: 'iid' }, createRng(seed));
+      expectExactCover(skewed);
+      expectExactCover(even);
+      // With alpha 0.1 a client's mix is far from the overall one (0 = same mix, 0.9 = one label).
+      expect(labelSkew(skewed), `seed ${seed}`).toBeGreaterThan(0.4);
+      expect(labelSkew(even), `seed ${seed}`).toBeLessThan(0.1);
+      expect(labelSkew(iid), `seed ${seed}`).toBeLessThan(0.1);
+    }
   });
 
   it('parses scheme strings and refuses bad ones', () => {

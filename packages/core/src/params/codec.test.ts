@@ -58,12 +58,11 @@ describe('params wire codec', () => {
     });
   });
 
-  it('rejects every truncation', () => {
+  it('rejects every truncation, at every length', () => {
     const bytes = encodeParams(randomParams(3));
-    for (let cut = 0; cut < bytes.length; cut += 7) {
-      expect(() => decodeParams(bytes.subarray(0, cut))).toThrow(FedlearnError);
+    for (let cut = 0; cut < bytes.length; cut++) {
+      expectCode(() => decodeParams(bytes.subarray(0, cut)), 'PARAMS_TRUNCATED');
     }
-    expectCode(() => decodeParams(bytes.subarray(0, bytes.length - 1)), 'PARAMS_TRUNCATED');
   });
 
   it('rejects oversized payloads before parsing them', () => {
@@ -71,11 +70,35 @@ describe('params wire codec', () => {
     expectCode(() => decodeParams(bytes, { maxBytes: bytes.length - 1 }), 'PARAMS_TOO_LARGE');
   });
 
-  it('rejects a flipped bit anywhere in the payload', () => {
-    const bytes = encodeParams(randomParams(5));
-    const corrupt = bytes.slice();
-    corrupt[corrupt.length - 40]! ^= 1;
-    expectCode(() => decodeParams(corrupt), 'PARAMS_HASH_MISMATCH');
+  it('rejects every single flipped bit: header, names, shapes, values and hash', () => {
+    const params = randomParams(5);
+    const bytes = encodeParams(params);
+    const valuesStart = bytes.length - 32 - flattenParams(params).length * 4;
+    const codes = new Set<string>();
+    for (let bit = 0; bit < bytes.length * 8; bit++) {
+      const corrupt = bytes.slice();
+      corrupt[bit >> 3]! ^= 1 << (bit & 7);
+      let error: unknown;
+      try {
+        decodeParams(corrupt, { expected: params });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `bit ${bit}`).toBeInstanceOf(FedlearnError);
+      const { code } = error as FedlearnError;
+      codes.add(code);
+      // Past the header every flip is caught by the hash (or, in the hash, is the mismatch itself).
+      if (bit >> 3 >= valuesStart) expect(code, `bit ${bit}`).toBe('PARAMS_HASH_MISMATCH');
+    }
+    // Flips in the header are caught by the check for what they hit, not only by the hash.
+    expect([...codes].sort()).toEqual(
+      expect.arrayContaining([
+        'PARAMS_BAD_MAGIC',
+        'PARAMS_HASH_MISMATCH',
+        'PARAMS_UNSUPPORTED_DTYPE',
+        'PARAMS_UNSUPPORTED_VERSION',
+      ]),
+    );
   });
 
   it('rejects garbage, wrong magic, version and dtype', () => {
