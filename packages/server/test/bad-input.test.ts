@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodeParams, PROTOCOL_VERSION } from '@fedlearn/core';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { io } from 'socket.io-client';
@@ -52,7 +54,10 @@ describe('bad input from clients', () => {
       roundTimeoutMs: 10_000,
       federatedEvaluation: false,
       strategy: { minFitClients: 2, minAvailableClients: 7 },
-      model: { params: Buffer.from(encodeParams(params([0, 0, 0, 0]))).toString('base64') },
+      model: {
+        params: Buffer.from(encodeParams(params([0, 0, 0, 0]))).toString('base64'),
+        topology: { class_name: 'Sequential', config: {} },
+      },
     });
     const fitRes = (extra: Record<string, unknown>) => ({
       type: 'fit_res',
@@ -65,7 +70,7 @@ describe('bad input from clients', () => {
     await Promise.all(Object.values(bad).map((c) => c.waitFor((m) => m.type === 'fit_ins')));
 
     bad.wrongLength.sendMessage(
-      fitRes({ params: encodeParams([{ name: 'w', shape: [5], values: new Float32Array(5) }]) }),
+      fitRes({ params: encodeParams([{ name: 'w', shape: [5], values: new Float32Array(5).fill(100) }]) }),
     );
     bad.nan.sendMessage(fitRes({ params: nanPayload() }));
     bad.garbage.sendMessage(fitRes({ params: Uint8Array.from({ length: 100 }, (_, i) => (i * 37) % 256) }));
@@ -81,12 +86,15 @@ describe('bad input from clients', () => {
     ]);
     for (const refusal of codes) expect(refusal.fatal).toBe(false);
     // The stale sender is not punished: its update for the current round still counts.
-    bad.stale.sendMessage(fitRes({ params: encodeParams(params([0, 0, 0, 0])) }));
+    bad.stale.sendMessage(fitRes({ params: encodeParams(params([6, 6, 6, 6])) }));
 
     const done = await coordinator.waitForJob(job.id);
     const [round] = done.rounds;
     expect(round).toMatchObject({ status: 'ok', sampled: 7, completed: 3, failed: 4, timedOut: 0 });
-    // Only the good updates (+1 and +2) and the stale sender's zero update were averaged.
+    // The model is the example-weighted mean of exactly the good updates (1 and 2) and the stale
+    // sender's later valid one (6), each on 10 examples: no refused update moved it.
+    const bin = readFileSync(join(round!.checkpoint!, 'group1-shard1of1.bin'));
+    expect(Array.from(new Float32Array(bin.buffer, bin.byteOffset, 4))).toEqual([3, 3, 3, 3]);
     expect(round!.trainLoss).toBeCloseTo((1 + 2 + 1) / 3, 6);
     for (const code of [
       'PARAMS_SHAPE_MISMATCH',

@@ -1,5 +1,6 @@
+import { encodeParams } from '@fedlearn/core';
 import { describe, expect, it } from 'vitest';
-import { API_TOKEN, cleanupAfterEach, startCoordinator } from './harness.js';
+import { API_TOKEN, cleanupAfterEach, isType, params, RawClient, startCoordinator } from './harness.js';
 
 const cleanups = cleanupAfterEach();
 
@@ -51,6 +52,34 @@ describe('control API', () => {
     const status = await (await call('/v1/status')).json();
     expect(status.job.id).toBe(job.id);
     expect((await call(`/v1/jobs/${job.id}/cancel`, { method: 'POST' })).status).toBe(200);
+  });
+
+  it('cancels a job in the middle of a round: it ends cancelled, and the API says so', async () => {
+    const { coordinator, call } = await setup();
+    const silent = new RawClient(coordinator.url);
+    cleanups.push(() => silent.close());
+    await silent.connected();
+    silent.hello('silent');
+    await silent.waitFor(isType('welcome'));
+    const created = await call('/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify({
+        rounds: 3,
+        roundTimeoutMs: 3_600_000,
+        strategy: { minFitClients: 1 },
+        model: { params: Buffer.from(encodeParams(params([0, 0, 0, 0]))).toString('base64') },
+      }),
+    });
+    const { id } = await created.json();
+    await silent.waitFor(isType('fit_ins')); // round 1 waits for the silent client's update
+    const cancel = await call(`/v1/jobs/${id}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(200);
+    const done = await coordinator.waitForJob(id);
+    expect(done.status).toBe('cancelled');
+    expect(done.rounds.length).toBeLessThanOrEqual(1);
+    const read = await (await call(`/v1/jobs/${id}`)).json();
+    expect(read).toMatchObject({ id, status: 'cancelled', finishedAt: expect.any(String) });
+    expect((await (await call('/v1/status')).json()).job).toBeNull();
   });
 
   it('answers bad requests with typed errors', async () => {
