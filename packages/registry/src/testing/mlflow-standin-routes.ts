@@ -173,7 +173,9 @@ export function registerStandInRoutes(
     return {};
   });
   route('GET', 'registered-models/alias', (b) => ({
-    model_version: state.renderVersion(state.versionByAlias(required(b, 'name'), required(b, 'alias'))),
+    model_version: state.renderVersion(state.versionByAlias(required(b, 'name'), required(b, 'alias')), {
+      withAliases: true,
+    }),
   }));
 
   route('POST', 'model-versions/create', (b) => ({
@@ -185,10 +187,13 @@ export function registerStandInRoutes(
         tags(b['tags']),
         String(b['description'] ?? ''),
       ),
+      { withAliases: false },
     ),
   }));
   route('GET', 'model-versions/get', (b) => ({
-    model_version: state.renderVersion(state.modelVersion(required(b, 'name'), required(b, 'version'))),
+    model_version: state.renderVersion(state.modelVersion(required(b, 'name'), required(b, 'version')), {
+      withAliases: true,
+    }),
   }));
   route('GET', 'model-versions/search', (b) => {
     maxResultsAtMost(b, 200_000);
@@ -201,7 +206,9 @@ export function registerStandInRoutes(
       .flatMap((m) => m.versions);
     const { items, next } = page(all, { ...b, max_results: b['max_results'] ?? 10000 });
     return {
-      ...(items.length ? { model_versions: items.map((v) => state.renderVersion(v)) } : {}),
+      ...(items.length
+        ? { model_versions: items.map((v) => state.renderVersion(v, { withAliases: false })) }
+        : {}),
       ...(next ? { next_page_token: next } : {}),
     };
   });

@@ -102,6 +102,22 @@ describe('MLflow REST stand-in (reproduces the tracking server behaviours the cl
     expect(wrong.type).toContain('text/html');
   });
 
+  it('fills in version aliases only where MLflow does: model-versions/get and GET registered-models/alias', async () => {
+    await post('registered-models/create', { name: 'where-aliases' });
+    await post('model-versions/create', {
+      name: 'where-aliases',
+      source: 'mlflow-artifacts:/0/r/artifacts/m',
+    });
+    await post('registered-models/alias', { name: 'where-aliases', alias: 'champion', version: '1' });
+    const get = await call('GET', '/api/2.0/mlflow/model-versions/get?name=where-aliases&version=1');
+    expect(get.json().model_version.aliases).toEqual(['champion']);
+    const search = await call('GET', "/api/2.0/mlflow/model-versions/search?filter=name%3D'where-aliases'");
+    expect(search.json().model_versions[0]).not.toHaveProperty('aliases');
+    const model = await call('GET', '/api/2.0/mlflow/registered-models/get?name=where-aliases');
+    expect(model.json().registered_model.aliases).toEqual([{ alias: 'champion', version: '1' }]);
+    expect(model.json().registered_model.latest_versions[0]).not.toHaveProperty('aliases');
+  });
+
   it('refuses a POST without Content-Type: application/json', async () => {
     const missing = await call('POST', '/api/2.0/mlflow/experiments/create', JSON.stringify({ name: 'x' }));
     expect(missing.status).toBe(400);
