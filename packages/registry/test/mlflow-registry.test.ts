@@ -53,7 +53,7 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
       rounds: '3',
       clients: '2',
       secure_aggregation: 'true',
-      privacy_epsilon: '2.5',
+      differential_privacy: 'none',
     });
     expect(stored.metrics.filter((m) => m.key === 'accuracy').map((m) => [m.step, m.value])).toEqual([
       [1, 0.6],
