@@ -150,6 +150,9 @@ export class StandInState {
       params: [],
       tags: [...tags],
     };
+    // MLflow's create_run keeps the run name in the `mlflow.runName` tag as well.
+    if (!run.tags.some((t) => t.key === 'mlflow.runName'))
+      run.tags.push({ key: 'mlflow.runName', value: run.info.run_name });
     this.runs.set(id, run);
     return run;
   }
