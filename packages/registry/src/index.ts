@@ -37,7 +37,12 @@ export {
   parseMLmodel,
 } from './model-format/mlmodel.js';
 export { renderModelCard } from './model-format/model-card.js';
-export { type PackInput, packModelFolder, unpackModelFolder } from './model-format/model-folder.js';
+export {
+  type PackInput,
+  packModelFolder,
+  tfjsVersionOf,
+  unpackModelFolder,
+} from './model-format/model-folder.js';
 export {
   assertAlias,
   assertModelName,
@@ -58,3 +63,4 @@ export {
 } from './promotion.js';
 export type { AliasAudit, CreateVersionInput, Registry } from './registry.js';
 export type * from './types.js';
+export { DIFFERENTIAL_PRIVACY } from './types.js';

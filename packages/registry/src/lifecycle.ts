@@ -12,7 +12,14 @@ import { assertMetricKey, assertModelName, CHALLENGER, formatModelUri } from './
 import { applyPromotionPolicy, type PromotionDecision, type PromotionPolicy, promote } from './promotion.js';
 import type { Registry } from './registry.js';
 import { historyFrom, localRunTracker, mlflowRunTracker, type RunTracker } from './run-trackers.js';
-import type { AliasMove, JobInfo, ModelVersionInfo, RoundMetrics, VersionMetadata } from './types.js';
+import {
+  type AliasMove,
+  DIFFERENTIAL_PRIVACY,
+  type JobInfo,
+  type ModelVersionInfo,
+  type RoundMetrics,
+  type VersionMetadata,
+} from './types.js';
 
 /** Injected dependencies; all optional. */
 export interface LifecycleDeps {
@@ -95,10 +102,7 @@ function runParams(job: JobInfo): Record<string, string> {
     rounds: String(job.rounds),
     clients: String(job.clients),
     secure_aggregation: String(job.secureAggregation),
-    privacy: job.privacy ? 'on' : 'off',
-    ...(job.privacy
-      ? { privacy_epsilon: String(job.privacy.epsilon), privacy_delta: String(job.privacy.delta) }
-      : {}),
+    differential_privacy: DIFFERENTIAL_PRIVACY,
     code_version: job.codeVersion ?? 'unknown',
   };
 }

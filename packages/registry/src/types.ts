@@ -7,13 +7,17 @@ export interface PartitionFingerprint {
   examples: number;
 }
 
-/** Privacy settings and the budget spent, when differential privacy is on. */
-export interface PrivacySummary {
-  epsilon: number;
-  delta: number;
-  noiseMultiplier?: number;
-  clippingNorm?: number;
-}
+/**
+ * The data an evaluation metric was measured on: the coordinator's own test set (server-side
+ * evaluation), or the clients' held-out data as the clients reported it (federated evaluation).
+ */
+export type EvaluationSet = 'server-test-set' | 'clients-held-out';
+
+/**
+ * fedlearn has no differential privacy yet: every MLmodel, model card and run says so plainly
+ * (`differential_privacy: none`) rather than leaving a field that suggests a privacy module.
+ */
+export const DIFFERENTIAL_PRIVACY = 'none';
 
 /** What the coordinator knows about a job when it starts; becomes the run's params and the lineage. */
 export interface JobInfo {
@@ -25,7 +29,6 @@ export interface JobInfo {
   /** Clients sampled per round (or the total, as the coordinator counts it). */
   clients: number;
   secureAggregation: boolean;
-  privacy?: PrivacySummary | null;
   /** The full job configuration, recorded as lineage (must not hold secrets). */
   config?: Record<string, unknown>;
   /** Code version (git sha or package version) that trained the model. */
@@ -57,6 +60,8 @@ export interface VersionMetadata {
   round: number;
   /** Evaluation metrics of this global model (the promotion policy reads one of them). */
   metrics: Record<string, number>;
+  /** Which data each metric was measured on (keys are metric names); the card states it. */
+  metricSources?: Record<string, EvaluationSet>;
   /** Defaults to what the tfjs topology tells (input shape/dtype, last Dense units). */
   signature?: ModelSignature;
   dataPartitions?: PartitionFingerprint[];

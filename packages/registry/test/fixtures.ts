@@ -46,7 +46,6 @@ export function job(overrides: Partial<JobInfo> = {}): JobInfo {
     rounds: 3,
     clients: 2,
     secureAggregation: true,
-    privacy: { epsilon: 2.5, delta: 1e-5 },
     config: { rounds: 3, strategy: 'fedavg', sampling: { fraction: 1 } },
     codeVersion: 'abc123',
     ...overrides,

@@ -53,7 +53,7 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
       rounds: '3',
       clients: '2',
       secure_aggregation: 'true',
-      privacy_epsilon: '2.5',
+      differential_privacy: 'none',
     });
     expect(stored.metrics.filter((m) => m.key === 'accuracy').map((m) => [m.step, m.value])).toEqual([
       [1, 0.6],
@@ -121,6 +121,29 @@ describe('MlflowRegistry against the in-process MLflow REST stand-in', () => {
     await registry.deleteAlias('tiny', 'challenger', { actor: 'alice', reason: 'cleanup' });
     const error = await registry.getVersionByAlias('tiny', 'challenger').catch((e) => e);
     expect(isFedlearnError(error, 'REGISTRY_NOT_FOUND')).toBe(true);
+  });
+
+  it('lists every version with its aliases although model-versions/search (like MLflow) omits them', async () => {
+    const run = await lifecycle.startRun(job());
+    await run.registerVersion(tinyArtifacts(1), { round: 1, metrics: { accuracy: 0.8 } });
+    await run.registerVersion(tinyArtifacts(2), { round: 2, metrics: { accuracy: 0.7 } });
+    await run.registerVersion(tinyArtifacts(3), { round: 3, metrics: { accuracy: 0.6 } });
+    await run.finish();
+    // What the stand-in answers, as MLflow's SqlAlchemyStore does: no aliases on search results.
+    const searched = await fetch(`${mlflow.url}/api/2.0/mlflow/model-versions/search?filter=name%3D'tiny'`);
+    const body = (await searched.json()) as { model_versions: Record<string, unknown>[] };
+    expect(body.model_versions).toHaveLength(3);
+    expect(body.model_versions.every((v) => !('aliases' in v))).toBe(true);
+
+    const listed = await lifecycle.registry.listVersions('tiny');
+    expect(listed.map((v) => [v.version, v.aliases])).toEqual([
+      [1, ['champion']],
+      [2, []],
+      [3, ['challenger']],
+    ]);
+    // and in agreement with the single-version reads, which MLflow does fill in
+    for (const v of listed)
+      expect((await lifecycle.registry.getVersion('tiny', v.version)).aliases).toEqual(v.aliases);
   });
 
   it('tolerates a racing creator: experiments/create answers 400 RESOURCE_ALREADY_EXISTS', async () => {

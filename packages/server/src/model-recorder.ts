@@ -4,7 +4,7 @@ import {
   type LayersModelArtifacts,
   toFedlearnError,
 } from '@fedlearn/core';
-import type { ModelLifecycle, RunHandle } from '@fedlearn/registry';
+import type { EvaluationSet, ModelLifecycle, RunHandle } from '@fedlearn/registry';
 import type { Logger } from 'pino';
 import type { JobState, RoundSummary } from './events.js';
 
@@ -31,7 +31,6 @@ export class ModelRecorder {
         rounds: job.spec.rounds,
         clients,
         secureAggregation: job.spec.secagg.enabled,
-        privacy: null,
         config: config as Record<string, unknown>,
         codeVersion: `fedlearn@${FEDLEARN_VERSION}`,
       });
@@ -54,12 +53,11 @@ export class ModelRecorder {
     try {
       await run.logRoundMetrics(summary.round, roundMetrics(summary));
       if (summary.status !== 'ok' || !artifacts) return;
-      const evaluation: Record<string, number> = {};
-      if (typeof summary.accuracy === 'number') evaluation.accuracy = summary.accuracy;
-      if (typeof summary.loss === 'number') evaluation.loss = summary.loss;
+      const { metrics, metricSources } = versionEvaluation(summary);
       const registered = await run.registerVersion(artifacts, {
         round: summary.round,
-        metrics: evaluation,
+        metrics,
+        metricSources,
         dataPartitions: [...partitions].map(([clientId, f]) => ({
           clientId,
           sha256: f.sha256,
@@ -107,4 +105,33 @@ function roundMetrics(s: RoundSummary): Record<string, number> {
   if (typeof s.loss === 'number') metrics.loss = s.loss;
   if (typeof s.trainLoss === 'number') metrics.train_loss = s.trainLoss;
   return metrics;
+}
+
+/**
+ * The new model's evaluation, each metric named with the data it was measured on. The headline
+ * `accuracy`/`loss` (what the promotion policy reads) come from the server-side test set when the
+ * coordinator has one, else from federated evaluation; when both ran, the federated ones are kept
+ * too, as `federated_*`.
+ */
+export function versionEvaluation(s: RoundSummary): {
+  metrics: Record<string, number>;
+  metricSources: Record<string, EvaluationSet>;
+} {
+  const metrics: Record<string, number> = {};
+  const metricSources: Record<string, EvaluationSet> = {};
+  const add = (key: string, value: number | undefined, set: EvaluationSet) => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return;
+    metrics[key] = value;
+    metricSources[key] = set;
+  };
+  if (s.server) {
+    add('accuracy', s.server.accuracy, 'server-test-set');
+    add('loss', s.server.loss, 'server-test-set');
+    add('federated_accuracy', s.federated?.['accuracy'], 'clients-held-out');
+    add('federated_loss', s.federated?.loss, 'clients-held-out');
+  } else if (s.federated) {
+    add('accuracy', s.federated['accuracy'], 'clients-held-out');
+    add('loss', s.federated.loss, 'clients-held-out');
+  }
+  return { metrics, metricSources };
 }

@@ -5,6 +5,7 @@ import { encodeParams, type Trainer } from '@fedlearn/core';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { startMlflowStandIn } from '@fedlearn/registry/testing';
 import { describe, expect, it } from 'vitest';
+import type { ServerEvaluator } from '../src/events.js';
 import {
   arithmeticTrainer,
   cleanupAfterEach,
@@ -34,12 +35,12 @@ function scoredTrainer(delta: number, accuracies: number[]): Trainer {
   };
 }
 
-async function runJob(lifecycleEnv: Record<string, string | undefined>) {
+async function runJob(lifecycleEnv: Record<string, string | undefined>, evaluator?: ServerEvaluator) {
   const home = mkdtempSync(join(tmpdir(), 'fedlearn-home-'));
   const lifecycle = createModelLifecycle(resolveLifecycleConfig(lifecycleEnv, { cwd: home, home }), {
     delay: async () => {},
   });
-  const { coordinator } = await startCoordinator({ lifecycle });
+  const { coordinator } = await startCoordinator({ lifecycle, ...(evaluator ? { evaluator } : {}) });
   cleanups.push(async () => {
     await coordinator.stop();
     await lifecycle.close();
@@ -88,6 +89,38 @@ describe('model lifecycle in a job', () => {
       'c2',
     ]);
     expect(loaded.mlmodel.fedlearn.dataPartitions.totalExamples).toBe(20);
+    // Federated evaluation only: the card says the metrics are the clients' own reports.
+    expect(loaded.mlmodel.fedlearn.metricSources).toEqual({
+      accuracy: 'clients-held-out',
+      loss: 'clients-held-out',
+    });
+    expect(loaded.mlmodel.fedlearn.differentialPrivacy).toBe('none');
+  });
+
+  it('with a server-side test set, the card names it as the source of the headline metrics', async () => {
+    const evaluator: ServerEvaluator = async (_params, round) => ({
+      loss: 1 / round,
+      accuracy: 0.5 + round / 10,
+    });
+    const { done, lifecycle } = await runJob({}, evaluator);
+    expect(done.status).toBe('completed');
+    const latest = await lifecycle.loadModel('models:/tiny/3');
+    expect(latest.mlmodel.fedlearn.metrics).toMatchObject({
+      accuracy: 0.8,
+      loss: 1 / 3,
+      federated_accuracy: 0.6,
+    });
+    expect(latest.mlmodel.fedlearn.metricSources).toEqual({
+      accuracy: 'server-test-set',
+      loss: 'server-test-set',
+      federated_accuracy: 'clients-held-out',
+      federated_loss: 'clients-held-out',
+    });
+    const card = new TextDecoder().decode((await lifecycle.registry.getFiles('tiny', 3)).get('README.md'));
+    expect(card).toContain('- accuracy: 0.8 (on the coordinator’s server-side test set)');
+    expect(card).toContain('- federated_accuracy: 0.6 (on the clients’ held-out data');
+    // The server's test set decides promotion: 0.6, 0.7, 0.8 improve every round.
+    expect(done.rounds.map((r) => r.model?.promoted)).toEqual([true, true, true]);
   });
 
   it('with MLFLOW_TRACKING_URI logs one run with per-round metrics and registers every round (stand-in for MLflow)', async () => {
@@ -107,6 +140,9 @@ describe('model lifecycle in a job', () => {
       ).toEqual([1, 2, 3]);
     }
     expect(run.params.find((p) => p.key === 'strategy')?.value).toBe('fedavg');
+    // No differential privacy exists: the run says so, and has no privacy field suggesting otherwise.
+    expect(run.params.find((p) => p.key === 'differential_privacy')?.value).toBe('none');
+    expect(run.params.some((p) => p.key.startsWith('privacy'))).toBe(false);
     const model = mlflow.state.registeredModels.get('tiny')!;
     expect(model.versions.map((v) => [v.version, v.run_id])).toEqual([
       ['1', run.info.run_id],

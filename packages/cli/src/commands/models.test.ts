@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { float32ToBytes } from '@fedlearn/core';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
+import { startMlflowStandIn } from '@fedlearn/registry/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runModelsCommand } from './models.js';
 
@@ -25,8 +26,8 @@ const artifacts = {
   weightData: float32ToBytes(Float32Array.from([0.5, -0.5])),
 };
 
-async function seed(): Promise<void> {
-  const lifecycle = createModelLifecycle(resolveLifecycleConfig({}, { home }));
+async function seed(env: Record<string, string> = {}): Promise<void> {
+  const lifecycle = createModelLifecycle(resolveLifecycleConfig(env, { home }));
   const run = await lifecycle.startRun({
     jobId: 'j1',
     modelName: 'mnist',
@@ -120,5 +121,25 @@ describe('fedlearn models', () => {
 
   it('says so when nothing is registered', async () => {
     expect((await cli(['list'])).out).toBe('no registered models\n');
+  });
+
+  it('lists the aliases of MLflow versions (in-process MLflow stand-in: search results carry no aliases)', async () => {
+    const mlflow = await startMlflowStandIn({ proxyArtifacts: true });
+    try {
+      const env = { MLFLOW_TRACKING_URI: mlflow.url };
+      await seed(env);
+      const { code, out } = await cli(['list'], { ...env, USER: 'alice' });
+      expect(code).toBe(0);
+      const lines = out.trim().split('\n');
+      expect(lines[1]).toMatch(/^mnist\s+1\s+champion\s+0\.81\s+/);
+      expect(lines[2]).toMatch(/^mnist\s+2\s+challenger\s+0\.79\s+/);
+      const json = await cli(['list', 'mnist', '--json'], env);
+      expect(JSON.parse(json.out).map((v: { aliases: string[] }) => v.aliases)).toEqual([
+        ['champion'],
+        ['challenger'],
+      ]);
+    } finally {
+      await mlflow.close();
+    }
   });
 });

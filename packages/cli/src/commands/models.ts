@@ -122,7 +122,10 @@ async function show(
       : []),
     `  metrics:  ${
       Object.entries(version.metrics)
-        .map(([k, v]) => `${k}=${v}`)
+        .map(
+          ([k, v]) =>
+            `${k}=${v}${mlmodel?.fedlearn.metricSources[k] ? ` (${mlmodel.fedlearn.metricSources[k]})` : ''}`,
+        )
         .join(', ') || '-'
     }`,
   ];
@@ -132,7 +135,7 @@ async function show(
       ts.map((t) => `${t.name}[${t.shape.join(',')}]`).join(' ');
     lines.push(
       `  format:   tfjs ${mlmodel.tfjs.format} ${mlmodel.tfjs.tfjsVersion}; inputs ${shapes(mlmodel.signature.inputs)} → outputs ${shapes(mlmodel.signature.outputs)}`,
-      `  training: ${f.strategy}, secure aggregation ${f.secureAggregation ? 'on' : 'off'}, privacy ${f.privacy ? `ε=${f.privacy.epsilon} δ=${f.privacy.delta}` : 'off'}`,
+      `  training: ${f.strategy}, secure aggregation ${f.secureAggregation ? 'on' : 'off'}, differential privacy ${f.differentialPrivacy}`,
       `  lineage:  code ${f.codeVersion}; ${f.dataPartitions.clients} client partitions, ${f.dataPartitions.totalExamples} examples`,
     );
   }

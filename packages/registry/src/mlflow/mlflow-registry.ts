@@ -130,9 +130,16 @@ export class MlflowRegistry implements Registry {
   }
 
   async listVersions(name: string): Promise<ModelVersionInfo[]> {
-    await this.getRegisteredModel(name);
+    // `model-versions/search` leaves `aliases` empty (mlflow/mlflow#9783); the registered model
+    // carries them all, so one read of it labels every version.
+    const model = await this.getRegisteredModel(name);
+    const aliasesOf = new Map<number, string[]>();
+    for (const { alias, version } of model.aliases)
+      aliasesOf.set(version, [...(aliasesOf.get(version) ?? []), alias]);
     const versions = await this.searchVersions(name);
-    return versions.map((v) => toVersionInfo(v)).sort((a, b) => a.version - b.version);
+    return versions
+      .map((v) => toVersionInfo({ ...v, aliases: aliasesOf.get(v.version) ?? [] }))
+      .sort((a, b) => a.version - b.version);
   }
 
   /** Every version of `name` (model names are `[A-Za-z0-9._-]`, so the quoted filter is safe). */

@@ -1,7 +1,13 @@
 import { FedlearnError } from '@fedlearn/core';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
-import type { ModelSignature, PartitionFingerprint, PrivacySummary, TensorSignature } from '../types.js';
+import {
+  DIFFERENTIAL_PRIVACY,
+  type EvaluationSet,
+  type ModelSignature,
+  type PartitionFingerprint,
+  type TensorSignature,
+} from '../types.js';
 
 /** MLflow's model descriptor (YAML) in every version folder. */
 export const MLMODEL_FILE = 'MLmodel';
@@ -22,12 +28,7 @@ const fingerprintSchema = z.object({
   examples: z.number().int().min(0),
 });
 
-const privacySchema = z.object({
-  epsilon: z.number().nonnegative(),
-  delta: z.number().min(0).max(1),
-  noiseMultiplier: z.number().nonnegative().optional(),
-  clippingNorm: z.number().positive().optional(),
-});
+const evaluationSetSchema = z.enum(['server-test-set', 'clients-held-out']);
 
 const fedlearnMetadataSchema = z.object({
   model_name: z.string().min(1),
@@ -35,8 +36,9 @@ const fedlearnMetadataSchema = z.object({
   round: z.number().int().min(0),
   strategy: z.string().min(1),
   secure_aggregation: z.boolean(),
-  privacy: privacySchema.nullable(),
+  differential_privacy: z.literal(DIFFERENTIAL_PRIVACY).default(DIFFERENTIAL_PRIVACY),
   metrics: z.record(z.string(), z.number()),
+  metric_sources: z.record(z.string(), evaluationSetSchema).default({}),
   data_partitions: z.object({
     clients: z.number().int().min(0),
     total_examples: z.number().int().min(0),
@@ -84,8 +86,11 @@ export interface MLmodel {
     round: number;
     strategy: string;
     secureAggregation: boolean;
-    privacy: PrivacySummary | null;
+    /** Always `none`: fedlearn does not implement differential privacy yet. */
+    differentialPrivacy: typeof DIFFERENTIAL_PRIVACY;
     metrics: Record<string, number>;
+    /** The data each metric was measured on; a metric absent here has no recorded source. */
+    metricSources: Record<string, EvaluationSet>;
     dataPartitions: { clients: number; totalExamples: number; fingerprints: PartitionFingerprint[] };
     codeVersion: string;
     jobConfig: Record<string, unknown>;
@@ -133,8 +138,9 @@ export function formatMLmodel(model: MLmodel): string {
         round: f.round,
         strategy: f.strategy,
         secure_aggregation: f.secureAggregation,
-        privacy: f.privacy,
+        differential_privacy: f.differentialPrivacy,
         metrics: f.metrics,
+        metric_sources: f.metricSources,
         data_partitions: {
           clients: f.dataPartitions.clients,
           total_examples: f.dataPartitions.totalExamples,
@@ -190,8 +196,9 @@ export function parseMLmodel(text: string): MLmodel {
       round: f.round,
       strategy: f.strategy,
       secureAggregation: f.secure_aggregation,
-      privacy: f.privacy,
+      differentialPrivacy: f.differential_privacy,
       metrics: f.metrics,
+      metricSources: f.metric_sources,
       dataPartitions: {
         clients: f.data_partitions.clients,
         totalExamples: f.data_partitions.total_examples,
@@ -231,10 +238,18 @@ export function validateFingerprints(value: unknown): PartitionFingerprint[] {
   return result.data;
 }
 
-export function validatePrivacy(value: unknown): PrivacySummary | null {
-  if (value === undefined || value === null) return null;
-  const result = privacySchema.safeParse(value);
-  if (!result.success)
-    throw new FedlearnError('INVALID_ARGUMENT', `privacy: ${result.error.issues[0]?.message}`);
+/** Validates which data each metric came from: a known set, and only for metrics the version has. */
+export function validateMetricSources(
+  value: unknown,
+  metrics: Record<string, number>,
+): Record<string, EvaluationSet> {
+  const result = z.record(z.string(), evaluationSetSchema).safeParse(value ?? {});
+  if (!result.success) {
+    throw new FedlearnError('INVALID_ARGUMENT', `metric sources: ${result.error.issues[0]?.message}`);
+  }
+  for (const key of Object.keys(result.data)) {
+    if (!(key in metrics))
+      throw new FedlearnError('INVALID_ARGUMENT', `metric source given for unknown metric ${key}`);
+  }
   return result.data;
 }

@@ -1,9 +1,23 @@
-import type { RoundMetrics } from '../types.js';
+import type { EvaluationSet, RoundMetrics } from '../types.js';
 import type { MLmodel } from './mlmodel.js';
 
 function cell(value: unknown): string {
   return String(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
+
+/** How the card names each evaluation set. */
+const EVALUATION_SET_TEXT: Record<EvaluationSet, string> = {
+  'server-test-set': 'on the coordinator’s server-side test set',
+  'clients-held-out': 'on the clients’ held-out data, as the clients reported it (federated evaluation)',
+};
+
+/** What a reader should keep in mind about metrics from each set. */
+const EVALUATION_SET_LIMIT: Record<EvaluationSet, string> = {
+  'server-test-set':
+    'Metrics on the server-side test set measure data the coordinator holds, which may not resemble any client’s data.',
+  'clients-held-out':
+    'Metrics on the clients’ held-out data are computed and reported by the clients; the coordinator does not check them.',
+};
 
 function shape(dims: number[]): string {
   return `[${dims.map((d) => (d === -1 ? 'batch' : String(d))).join(', ')}]`;
@@ -39,7 +53,7 @@ export function renderModelCard(
     `- strategy: ${f.strategy}`,
     `- rounds completed: ${f.round}`,
     `- secure aggregation: ${f.secureAggregation ? 'on (the coordinator saw only masked updates)' : 'off'}`,
-    `- differential privacy: ${f.privacy ? `ε = ${f.privacy.epsilon}, δ = ${f.privacy.delta}` : 'off'}`,
+    `- differential privacy: ${f.differentialPrivacy} (fedlearn does not implement differential privacy yet)`,
     `- clients: ${f.dataPartitions.clients}, examples: ${f.dataPartitions.totalExamples} (partitions recorded by hash and size only)`,
     `- code version: ${f.codeVersion}`,
     '',
@@ -47,7 +61,10 @@ export function renderModelCard(
     '',
     ...Object.entries(f.metrics)
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => `- ${k}: ${v}`),
+      .map(([k, v]) => {
+        const set = f.metricSources[k];
+        return `- ${k}: ${v} (${set ? EVALUATION_SET_TEXT[set] : 'source not recorded'})`;
+      }),
     '',
     '## Metrics per round',
     '',
@@ -59,10 +76,23 @@ export function renderModelCard(
     for (const r of history)
       lines.push(`| ${r.round} | ${metricNames.map((m) => cell(r.metrics[m] ?? '')).join(' | ')} |`);
   }
+  const roundSources = ['accuracy', 'loss']
+    .filter((m) => metricNames.includes(m) && f.metricSources[m])
+    .map((m) => `\`${m}\` ${EVALUATION_SET_TEXT[f.metricSources[m]!]}`);
+  if (roundSources.length > 0) lines.push('', `Per round, as for this version: ${roundSources.join('; ')}.`);
   lines.push('', '## Limits', '');
+  const sets = new Set(Object.values(f.metricSources));
+  const unsourced = Object.keys(f.metrics).some((k) => !f.metricSources[k]);
   const allLimits = [
     ...limits,
-    'Evaluated on clients’ held-out data as reported by the clients; not on an independent test set unless stated.',
+    ...(['server-test-set', 'clients-held-out'] as const)
+      .filter((s) => sets.has(s))
+      .map((s) => EVALUATION_SET_LIMIT[s]),
+    ...(unsourced
+      ? [
+          'Metrics without a stated source were given without one; fedlearn cannot say what data they were measured on.',
+        ]
+      : []),
   ];
   lines.push(...allLimits.map((l) => `- ${l}`), '');
   return lines.join('\n');

@@ -1,7 +1,7 @@
 import { FedlearnError, type LayersModelArtifacts, toModelJson, WEIGHTS_FILE_NAME } from '@fedlearn/core';
 import { z } from 'zod';
 import { assertMetricKey } from '../names.js';
-import type { JobInfo, RoundMetrics, VersionMetadata } from '../types.js';
+import { DIFFERENTIAL_PRIVACY, type JobInfo, type RoundMetrics, type VersionMetadata } from '../types.js';
 import { fromUtf8, type ModelFiles, utf8 } from './files.js';
 import {
   formatMLmodel,
@@ -11,7 +11,7 @@ import {
   MODEL_JSON_FILE,
   parseMLmodel,
   validateFingerprints,
-  validatePrivacy,
+  validateMetricSources,
 } from './mlmodel.js';
 import { renderModelCard } from './model-card.js';
 import { preprocessingFromTopology, signatureFromTopology } from './signature.js';
@@ -33,10 +33,19 @@ export interface PackInput {
   modelUuid: string;
 }
 
-function tfjsVersionOf(artifacts: LayersModelArtifacts, explicit?: string): string {
+/**
+ * The tfjs version that built the model: given explicitly, else from `generatedBy` (written by
+ * `model.save`), else from the topology's `keras_version` ("tfjs-layers 4.22.0", written by the
+ * client's `model.toJSON()`, which is how the coordinator receives the model).
+ */
+export function tfjsVersionOf(artifacts: LayersModelArtifacts, explicit?: string): string {
   if (explicit) return explicit;
-  const match = /(\d+\.\d+\.\d+)/.exec(artifacts.generatedBy ?? '');
-  return match?.[1] ?? 'unknown';
+  const keras = artifacts.modelTopology['keras_version'];
+  for (const text of [artifacts.generatedBy, typeof keras === 'string' ? keras : undefined]) {
+    const match = /tfjs[\w-]*\s+v?(\d+\.\d+\.\d+[\w.-]*)/i.exec(text ?? '');
+    if (match) return match[1]!;
+  }
+  return 'unknown';
 }
 
 function checkWeights(artifacts: LayersModelArtifacts): void {
@@ -89,8 +98,9 @@ export function packModelFolder(input: PackInput): { files: ModelFiles; mlmodel:
       round: metadata.round,
       strategy: job.strategy,
       secureAggregation: job.secureAggregation,
-      privacy: validatePrivacy(job.privacy),
+      differentialPrivacy: DIFFERENTIAL_PRIVACY,
       metrics: { ...metadata.metrics },
+      metricSources: validateMetricSources(metadata.metricSources, metadata.metrics),
       dataPartitions: {
         clients: fingerprints.length,
         totalExamples: fingerprints.reduce((sum, f) => sum + f.examples, 0),

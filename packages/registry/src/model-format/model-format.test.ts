@@ -1,4 +1,6 @@
 import { isFedlearnError } from '@fedlearn/core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { job, partitions, tinyArtifacts } from '../../test/fixtures.js';
 import { fromUtf8, utf8 } from './files.js';
@@ -44,7 +46,7 @@ describe('model version folder', () => {
       round: 3,
       strategy: 'fedavg',
       secureAggregation: true,
-      privacy: { epsilon: 2.5, delta: 1e-5 },
+      differentialPrivacy: 'none',
       codeVersion: 'abc123',
       jobConfig: { rounds: 3, strategy: 'fedavg', sampling: { fraction: 1 } },
       dataPartitions: { clients: 2, totalExamples: 200, fingerprints: partitions },
@@ -104,6 +106,72 @@ describe('model version folder', () => {
     expect(() => pack({ metadata: { round: 1, metrics: {}, dataPartitions: bad } })).toThrow(/sha256/);
     expect(() => pack({ metadata: { round: -1, metrics: {} } })).toThrow(/round/);
     expect(() => pack({ metadata: { round: 1, metrics: { accuracy: Number.NaN } } })).toThrow(/finite/);
-    expect(() => pack({ job: job({ privacy: { epsilon: -1, delta: 0 } }) })).toThrow(/privacy/);
+    expect(() =>
+      pack({ metadata: { round: 1, metrics: { loss: 1 }, metricSources: { accuracy: 'server-test-set' } } }),
+    ).toThrow(/unknown metric accuracy/);
+    const badSet = { loss: 'my-laptop' } as unknown as Record<string, 'server-test-set'>;
+    expect(() => pack({ metadata: { round: 1, metrics: { loss: 1 }, metricSources: badSet } })).toThrow(
+      /metric sources/,
+    );
+  });
+
+  it('records the tfjs version that built the model, from the topology a tfjs client sends', () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 2, inputShape: [4] })] });
+    // What the coordinator receives: the client's `model.toJSON(null, false)`, with no generatedBy.
+    const topology = model.toJSON(null, false) as unknown as Record<string, unknown>;
+    const { generatedBy: _, ...withoutGeneratedBy } = tinyArtifacts();
+    const { mlmodel, files } = pack({ artifacts: { ...withoutGeneratedBy, modelTopology: topology } });
+    expect(mlmodel.tfjs.tfjsVersion).toBe(tfl.version_layers);
+    expect(fromUtf8(files.get('MLmodel')!)).toContain(`tfjs_version: ${tfl.version_layers}`);
+    expect(fromUtf8(files.get('README.md')!)).toContain(`(tfjs ${tfl.version_layers})`);
+    model.dispose();
+  });
+
+  it('says which data each metric was measured on, in the MLmodel and the card', () => {
+    const { files } = pack({
+      metadata: {
+        round: 2,
+        metrics: { accuracy: 0.93, loss: 0.25, federated_loss: 0.3 },
+        metricSources: {
+          accuracy: 'server-test-set',
+          loss: 'server-test-set',
+          federated_loss: 'clients-held-out',
+        },
+      },
+    });
+    const mlmodel = parseMLmodel(fromUtf8(files.get('MLmodel')!));
+    expect(mlmodel.fedlearn.metricSources).toEqual({
+      accuracy: 'server-test-set',
+      loss: 'server-test-set',
+      federated_loss: 'clients-held-out',
+    });
+    const card = fromUtf8(files.get('README.md')!);
+    expect(card).toContain('- accuracy: 0.93 (on the coordinator’s server-side test set)');
+    expect(card).toContain(
+      '- federated_loss: 0.3 (on the clients’ held-out data, as the clients reported it',
+    );
+    expect(card).toContain(
+      'Per round, as for this version: `accuracy` on the coordinator’s server-side test set',
+    );
+    expect(card).not.toContain('source not recorded');
+    // A version evaluated only on the server's test set does not claim clients' held-out data.
+    const serverOnly = fromUtf8(
+      pack({
+        metadata: { round: 1, metrics: { accuracy: 0.9 }, metricSources: { accuracy: 'server-test-set' } },
+      }).files.get('README.md')!,
+    );
+    expect(serverOnly).not.toContain('held-out');
+    // Without sources the card says it does not know, rather than guessing.
+    expect(fromUtf8(pack().files.get('README.md')!)).toContain('- accuracy: 0.9 (source not recorded)');
+  });
+
+  it('states plainly that there is no differential privacy, with no privacy field', () => {
+    const { files } = pack();
+    const text = fromUtf8(files.get('MLmodel')!);
+    expect(text).toContain('differential_privacy: none');
+    expect(text).not.toMatch(/^\s*privacy:/m);
+    expect(fromUtf8(files.get('README.md')!)).toContain(
+      '- differential privacy: none (fedlearn does not implement differential privacy yet)',
+    );
   });
 });

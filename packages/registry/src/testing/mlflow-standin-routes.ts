@@ -63,6 +63,26 @@ function metrics(value: unknown): Metric[] {
   });
 }
 
+/** MLflow's `_validate_model_version`: a version that is not an integer is a 400, not a 404. */
+function versionParam(body: Body): string {
+  const value = required(body, 'version');
+  if (!/^-?\d+$/.test(value.trim())) throw invalid(`Model version must be an integer, got '${value}'`);
+  return String(Number(value));
+}
+
+const RUN_STATUSES = new Set(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']);
+
+/** A `name = '<model>'` filter (the only one the stand-in understands); anything else is refused. */
+function nameFilter(body: Body): string | undefined {
+  // MLflow sorts by `order_by`; the stand-in cannot, so it refuses rather than ignoring it.
+  if (body['order_by'] !== undefined) throw invalid('The stand-in does not support order_by.');
+  const filter = String(body['filter'] ?? '').trim();
+  if (!filter) return undefined;
+  const match = /^name\s*=\s*'([^']*)'$/.exec(filter);
+  if (!match) throw invalid(`Invalid filter '${filter}'. The stand-in supports name='<model>' only.`);
+  return match[1];
+}
+
 /** MLflow's `_assert_less_than_or_equal` on `max_results` of the search endpoints. */
 function maxResultsAtMost(body: Body, limit: number): void {
   const value = body['max_results'];
@@ -83,27 +103,35 @@ function page<T>(items: T[], body: Body): { items: T[]; next?: string } {
   return { items: slice, ...(next ? { next } : {}) };
 }
 
-/** Registers MLflow's tracking, registry and artifact-proxy routes the stand-in reproduces. */
+/**
+ * Registers MLflow's tracking, registry and artifact-proxy routes the stand-in reproduces, and
+ * returns their paths (Flask answers another method on a known path with 405, not 404).
+ */
 export function registerStandInRoutes(
   app: FastifyInstance,
   state: StandInState,
   options: { proxyArtifacts: boolean },
-): void {
+): (path: string) => boolean {
+  const known = new Set<string>(['/health', '/version', ARTIFACTS]);
   const json = (reply: FastifyReply, value: unknown) => reply.type('application/json').send(value);
-  const route = (method: 'GET' | 'POST' | 'DELETE', endpoint: string, handler: (body: Body) => unknown) =>
+  const route = (method: 'GET' | 'POST' | 'DELETE', endpoint: string, handler: (body: Body) => unknown) => {
+    known.add(`${API}/${endpoint}`);
     app.route({
       method,
       url: `${API}/${endpoint}`,
       handler: async (request, reply) => json(reply, handler(message(request))),
     });
+  };
 
   app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
   app.get('/version', async (_req, reply) => reply.type('text/plain').send('stand-in'));
 
   route('GET', 'experiments/get-by-name', (b) => ({
-    experiment: state.experimentByName(required(b, 'experiment_name')),
+    experiment: withoutEmpty(state.experimentByName(required(b, 'experiment_name'))),
   }));
-  route('GET', 'experiments/get', (b) => ({ experiment: state.experiment(required(b, 'experiment_id')) }));
+  route('GET', 'experiments/get', (b) => ({
+    experiment: withoutEmpty(state.experiment(required(b, 'experiment_id'))),
+  }));
   route('POST', 'experiments/create', (b) => ({
     experiment_id: state.createExperiment(required(b, 'name'), b['artifact_location'] as string | undefined),
   }));
@@ -115,19 +143,34 @@ export function registerStandInRoutes(
       Number(b['start_time'] ?? 0),
       tags(b['tags']),
     );
-    return { run: { info: run.info, data: { tags: run.tags } } };
+    return { run: { info: run.info, data: withoutEmpty({ tags: run.tags }), inputs: {} } };
   });
   route('GET', 'runs/get', (b) => {
     const run = state.run(required(b, 'run_id'));
     const latest = new Map<string, Metric>();
     for (const m of run.metrics) if ((latest.get(m.key)?.step ?? -Infinity) <= m.step) latest.set(m.key, m);
     return {
-      run: { info: run.info, data: { metrics: [...latest.values()], params: run.params, tags: run.tags } },
+      run: {
+        info: run.info,
+        data: withoutEmpty({ metrics: [...latest.values()], params: run.params, tags: run.tags }),
+        inputs: {},
+      },
     };
   });
   route('POST', 'runs/update', (b) => {
     const run = state.run(required(b, 'run_id'));
-    if (typeof b['status'] === 'string') run.info.status = b['status'];
+    if (b['status'] !== undefined) {
+      if (typeof b['status'] !== 'string' || !RUN_STATUSES.has(b['status']))
+        throw invalid(`Invalid value ${JSON.stringify(b['status'])} for parameter 'status' supplied.`);
+      run.info.status = b['status'];
+    }
+    if (typeof b['run_name'] === 'string' && b['run_name']) {
+      run.info.run_name = b['run_name'];
+      run.tags = [
+        ...run.tags.filter((t) => t.key !== 'mlflow.runName'),
+        { key: 'mlflow.runName', value: b['run_name'] },
+      ];
+    }
     if (b['end_time'] !== undefined) run.info.end_time = Number(b['end_time']);
     return { run_info: run.info };
   });
@@ -153,7 +196,10 @@ export function registerStandInRoutes(
   }));
   route('GET', 'registered-models/search', (b) => {
     maxResultsAtMost(b, 1000);
-    const all = [...state.registeredModels.values()].sort((x, y) => (x.name < y.name ? -1 : 1));
+    const name = nameFilter(b);
+    const all = [...state.registeredModels.values()]
+      .filter((m) => name === undefined || m.name === name)
+      .sort((x, y) => (x.name < y.name ? -1 : 1));
     const { items, next } = page(all, b);
     return {
       ...(items.length ? { registered_models: items.map((m) => state.renderModel(m)) } : {}),
@@ -165,7 +211,7 @@ export function registerStandInRoutes(
     return {};
   });
   route('POST', 'registered-models/alias', (b) => {
-    state.setAlias(required(b, 'name'), required(b, 'alias'), required(b, 'version'));
+    state.setAlias(required(b, 'name'), required(b, 'alias'), versionParam(b));
     return {};
   });
   route('DELETE', 'registered-models/alias', (b) => {
@@ -173,7 +219,9 @@ export function registerStandInRoutes(
     return {};
   });
   route('GET', 'registered-models/alias', (b) => ({
-    model_version: state.renderVersion(state.versionByAlias(required(b, 'name'), required(b, 'alias'))),
+    model_version: state.renderVersion(state.versionByAlias(required(b, 'name'), required(b, 'alias')), {
+      withAliases: true,
+    }),
   }));
 
   route('POST', 'model-versions/create', (b) => ({
@@ -185,28 +233,32 @@ export function registerStandInRoutes(
         tags(b['tags']),
         String(b['description'] ?? ''),
       ),
+      { withAliases: false },
     ),
   }));
   route('GET', 'model-versions/get', (b) => ({
-    model_version: state.renderVersion(state.modelVersion(required(b, 'name'), required(b, 'version'))),
+    model_version: state.renderVersion(state.modelVersion(required(b, 'name'), versionParam(b)), {
+      withAliases: true,
+    }),
   }));
   route('GET', 'model-versions/search', (b) => {
     maxResultsAtMost(b, 200_000);
-    const filter = String(b['filter'] ?? '');
-    const match = /^name\s*=\s*'([^']*)'$/.exec(filter.trim());
-    if (filter && !match)
-      throw invalid(`Invalid filter '${filter}'. The stand-in supports name='<model>' only.`);
+    const name = nameFilter(b);
+    // MLflow's natural order: name ascending, then version descending (newest first).
     const all = [...state.registeredModels.values()]
-      .filter((m) => !match || m.name === match[1])
-      .flatMap((m) => m.versions);
+      .filter((m) => name === undefined || m.name === name)
+      .sort((x, y) => (x.name < y.name ? -1 : 1))
+      .flatMap((m) => [...m.versions].reverse());
     const { items, next } = page(all, { ...b, max_results: b['max_results'] ?? 10000 });
     return {
-      ...(items.length ? { model_versions: items.map((v) => state.renderVersion(v)) } : {}),
+      ...(items.length
+        ? { model_versions: items.map((v) => state.renderVersion(v, { withAliases: false })) }
+        : {}),
       ...(next ? { next_page_token: next } : {}),
     };
   });
   route('POST', 'model-versions/set-tag', (b) => {
-    const v = state.modelVersion(required(b, 'name'), required(b, 'version'));
+    const v = state.modelVersion(required(b, 'name'), versionParam(b));
     v.tags = [
       ...v.tags.filter((t) => t.key !== b['key']),
       { key: required(b, 'key'), value: String(b['value'] ?? '') },
@@ -251,6 +303,7 @@ export function registerStandInRoutes(
     if (!bytes) throw new Error('artifact not found');
     return reply.type('application/octet-stream').send(Buffer.from(bytes));
   });
+  return (path) => known.has(path) || path.startsWith(`${ARTIFACTS}/`);
 }
 
 function safeArtifactPath(raw: string): string {
@@ -259,4 +312,11 @@ function safeArtifactPath(raw: string): string {
     throw new MlflowApiError(400, 'INVALID_PARAMETER_VALUE', `Invalid path: ${raw}`);
   }
   return path;
+}
+
+/** Protobuf's JSON leaves out empty repeated fields: `tags: []` is never sent. */
+function withoutEmpty<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => !(Array.isArray(v) && v.length === 0)),
+  ) as Partial<T>;
 }

@@ -150,6 +150,9 @@ export class StandInState {
       params: [],
       tags: [...tags],
     };
+    // MLflow's create_run keeps the run name in the `mlflow.runName` tag as well.
+    if (!run.tags.some((t) => t.key === 'mlflow.runName'))
+      run.tags.push({ key: 'mlflow.runName', value: run.info.run_name });
     this.runs.set(id, run);
     return run;
   }
@@ -253,12 +256,19 @@ export class StandInState {
     return this.modelVersion(name, version);
   }
 
-  /** A version as MLflow renders it, with the aliases pointing at it. */
-  renderVersion(v: ModelVersion): Record<string, unknown> {
-    const aliases = [...(this.registeredModels.get(v.name)?.aliases ?? new Map<string, string>())]
-      .filter(([, n]) => n === v.version)
-      .map(([a]) => a);
-    return { ...v, ...(v.tags.length ? {} : { tags: undefined }), aliases };
+  /**
+   * A version as MLflow renders it. Only `model-versions/get` and `registered-models/alias` (GET)
+   * fill in `aliases` (`_populate_model_version_aliases`); search results, `latest_versions` and
+   * create answers come from `SqlModelVersion.to_mlflow_entity()`, whose aliases are always empty,
+   * and an empty repeated field is left out of the JSON.
+   */
+  renderVersion(v: ModelVersion, options: { withAliases: boolean }): Record<string, unknown> {
+    const aliases = options.withAliases
+      ? [...(this.registeredModels.get(v.name)?.aliases ?? new Map<string, string>())]
+          .filter(([, n]) => n === v.version)
+          .map(([a]) => a)
+      : [];
+    return { ...v, ...(v.tags.length ? {} : { tags: undefined }), ...(aliases.length ? { aliases } : {}) };
   }
 
   renderModel(m: RegisteredModel): Record<string, unknown> {
@@ -268,7 +278,7 @@ export class StandInState {
       creation_timestamp: m.creation_timestamp,
       last_updated_timestamp: m.last_updated_timestamp,
       ...(m.description ? { description: m.description } : {}),
-      ...(latest ? { latest_versions: [this.renderVersion(latest)] } : {}),
+      ...(latest ? { latest_versions: [this.renderVersion(latest, { withAliases: false })] } : {}),
       ...(m.tags.size ? { tags: [...m.tags].map(([key, value]) => ({ key, value })) } : {}),
       ...(m.aliases.size ? { aliases: [...m.aliases].map(([alias, version]) => ({ alias, version })) } : {}),
     };

@@ -102,6 +102,68 @@ describe('MLflow REST stand-in (reproduces the tracking server behaviours the cl
     expect(wrong.type).toContain('text/html');
   });
 
+  it('fills in version aliases only where MLflow does: model-versions/get and GET registered-models/alias', async () => {
+    await post('registered-models/create', { name: 'where-aliases' });
+    await post('model-versions/create', {
+      name: 'where-aliases',
+      source: 'mlflow-artifacts:/0/r/artifacts/m',
+    });
+    await post('registered-models/alias', { name: 'where-aliases', alias: 'champion', version: '1' });
+    const get = await call('GET', '/api/2.0/mlflow/model-versions/get?name=where-aliases&version=1');
+    expect(get.json().model_version.aliases).toEqual(['champion']);
+    const search = await call('GET', "/api/2.0/mlflow/model-versions/search?filter=name%3D'where-aliases'");
+    expect(search.json().model_versions[0]).not.toHaveProperty('aliases');
+    const model = await call('GET', '/api/2.0/mlflow/registered-models/get?name=where-aliases');
+    expect(model.json().registered_model.aliases).toEqual([{ alias: 'champion', version: '1' }]);
+    expect(model.json().registered_model.latest_versions[0]).not.toHaveProperty('aliases');
+  });
+
+  it('is no more lenient than MLflow: integer versions, run statuses, search filters, methods, empty fields', async () => {
+    await post('registered-models/create', { name: 'strict' });
+    for (let i = 0; i < 3; i++)
+      await post('model-versions/create', {
+        name: 'strict',
+        source: `mlflow-artifacts:/0/r/artifacts/m${i}`,
+      });
+    // _validate_model_version: a non-integer version is 400 INVALID_PARAMETER_VALUE, not 404
+    const notInt = await call('GET', '/api/2.0/mlflow/model-versions/get?name=strict&version=two');
+    expect(notInt.status).toBe(400);
+    expect(notInt.json()).toEqual({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: "Model version must be an integer, got 'two'",
+    });
+    expect(
+      (await post('registered-models/alias', { name: 'strict', alias: 'a', version: '1.5' })).status,
+    ).toBe(400);
+    // natural order of model-versions/search: name ascending, version descending
+    const searched = await call('GET', "/api/2.0/mlflow/model-versions/search?filter=name%3D'strict'");
+    expect(searched.json().model_versions.map((v: { version: string }) => v.version)).toEqual([
+      '3',
+      '2',
+      '1',
+    ]);
+    // registered-models/search obeys its filter (or refuses one it does not understand)
+    const one = await call('GET', "/api/2.0/mlflow/registered-models/search?filter=name%3D'strict'");
+    expect(one.json().registered_models.map((m: { name: string }) => m.name)).toEqual(['strict']);
+    expect((await call('GET', '/api/2.0/mlflow/registered-models/search?filter=tags.x%3D1')).status).toBe(
+      400,
+    );
+    // runs/update takes only RunStatus values; the run name lives in the mlflow.runName tag too
+    const run = (await post('runs/create', { experiment_id: '0', run_name: 'first' })).json().run;
+    expect(run.data.tags).toEqual([{ key: 'mlflow.runName', value: 'first' }]);
+    expect((await post('runs/update', { run_id: run.info.run_id, status: 'DONE' })).status).toBe(400);
+    // empty repeated fields are left out, as protobuf's JSON does
+    const got = (await call('GET', `/api/2.0/mlflow/runs/get?run_id=${run.info.run_id}`)).json().run;
+    expect(got.data).not.toHaveProperty('params');
+    expect(got.data).not.toHaveProperty('metrics');
+    const experiment = (await call('GET', '/api/2.0/mlflow/experiments/get?experiment_id=0')).json();
+    expect(experiment.experiment).not.toHaveProperty('tags');
+    // Flask answers another method on a known path with an HTML 405
+    const wrongMethod = await call('GET', '/api/2.0/mlflow/runs/update');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.type).toContain('text/html');
+  });
+
   it('refuses a POST without Content-Type: application/json', async () => {
     const missing = await call('POST', '/api/2.0/mlflow/experiments/create', JSON.stringify({ name: 'x' }));
     expect(missing.status).toBe(400);

@@ -69,7 +69,11 @@ function hostAllowed(host: string | undefined, allowed: string[]): boolean {
  * duplicate creates → 400 RESOURCE_ALREADY_EXISTS; unknown experiment/run/model → 404
  * RESOURCE_DOES_NOT_EXIST; missing alias → 400 INVALID_PARAMETER_VALUE; POST without
  * `Content-Type: application/json` → 400; proxied artifacts under `mlflow-artifacts:/<exp>/<run>/artifacts`
- * (a missing one → 500); unknown routes → HTML 404; optional Host header check (403).
+ * (a missing one → 500); unknown routes → HTML 404, another method on a known route → HTML 405;
+ * optional Host header check (403). Like MLflow, only `model-versions/get` and
+ * `GET registered-models/alias` fill in a version's `aliases` (search results never do).
+ * Every route was audited against MLflow's source; the differences found, what was changed and
+ * what was kept are listed in docs/model-lifecycle.md ("How faithful the stand-in is").
  *
  * @example
  * const mlflow = await startMlflowStandIn({ proxyArtifacts: true });
@@ -151,16 +155,24 @@ export async function startMlflowStandIn(options: StandInOptions = {}): Promise<
       .send('<!doctype html><title>500 Internal Server Error</title><h1>Internal Server Error</h1>');
   });
 
-  app.setNotFoundHandler((_request, reply) =>
-    reply
-      .code(404)
-      .type('text/html; charset=utf-8')
-      .send(
-        '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server.</p>\n',
-      ),
+  let knownPath: (path: string) => boolean = () => false;
+  app.setNotFoundHandler((request, reply) =>
+    knownPath(request.url.split('?')[0]!)
+      ? reply
+          .code(405)
+          .type('text/html; charset=utf-8')
+          .send(
+            '<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n<p>The method is not allowed for the requested URL.</p>\n',
+          )
+      : reply
+          .code(404)
+          .type('text/html; charset=utf-8')
+          .send(
+            '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server.</p>\n',
+          ),
   );
 
-  registerStandInRoutes(app, state, { proxyArtifacts: proxy });
+  knownPath = registerStandInRoutes(app, state, { proxyArtifacts: proxy });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   return {
