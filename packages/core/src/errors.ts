@@ -57,6 +57,14 @@ export const ERROR_CODES = [
   'REGISTRY_UNAVAILABLE',
   'REGISTRY_BAD_RESPONSE',
   'MODEL_FORMAT_INVALID',
+  // issue 7 (attacks on the coordinator): HTTP edges, unfinished transfers, untrusted TLS
+  'ROUTE_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'URI_TOO_LONG',
+  'HEADERS_TOO_LARGE',
+  'TRANSFER_INCOMPLETE',
+  'TLS_CERT_UNTRUSTED',
   // anything we did not anticipate, wrapped so callers still get a code
   'INTERNAL',
 ] as const;
