@@ -49,7 +49,10 @@ export class ClientConnection {
       maxBufferedBytes: options.unidentifiedBufferBytes,
       transferTimeoutMs: options.transferTimeoutMs,
       clock: options.clock,
-      onTransferExpired: (error) => this.refuse(error, error.details.type as string | undefined),
+      onTransferExpired: (error) => {
+        const { type, ...where } = describePeerMessage(error.details);
+        this.refuse(error, type, where);
+      },
     });
     socket.on(FRAME_EVENT, (frame: unknown) => this.receive(frame));
     socket.on('disconnect', () => this.assembler.clear());

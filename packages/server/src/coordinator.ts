@@ -22,6 +22,7 @@ import { type CoordinatorConfigInput, parseCoordinatorConfig } from './config.js
 import { ClientConnection } from './connection.js';
 import { controlApi } from './control-api.js';
 import type { CoordinatorEvent, JobState, ServerEvaluator } from './events.js';
+import { clientErrorHandler, frameworkErrors } from './http-errors.js';
 import { JobRunner } from './job-runner.js';
 import { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 import { CoordinatorMetrics } from './metrics.js';
@@ -80,6 +81,8 @@ export class Coordinator {
       // Request logs would drown the round logs; failures are logged by the error handler.
       loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }),
       ...(https ? { https } : {}),
+      frameworkErrors,
+      clientErrorHandler,
     }) as unknown as FastifyInstance;
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.chunkBytes + 64 * 1024,
