@@ -241,6 +241,42 @@ export const ERROR_TABLE = {
     grpc: 'INVALID_ARGUMENT',
     meaning: 'A model folder or MLmodel file is malformed.',
   },
+  // the control API's HTTP edges, unfinished transfers and TLS (issue 7)
+  ROUTE_NOT_FOUND: {
+    http: 404,
+    grpc: 'UNIMPLEMENTED',
+    meaning: 'No API route has this path.',
+  },
+  METHOD_NOT_ALLOWED: {
+    http: 405,
+    grpc: 'UNIMPLEMENTED',
+    meaning: 'The route exists but not for this HTTP method.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    http: 415,
+    grpc: 'INVALID_ARGUMENT',
+    meaning: 'The request body is not in a content type the route accepts (send application/json).',
+  },
+  URI_TOO_LONG: {
+    http: 414,
+    grpc: 'INVALID_ARGUMENT',
+    meaning: 'The request URL or one of its path segments is too long.',
+  },
+  HEADERS_TOO_LARGE: {
+    http: 431,
+    grpc: 'RESOURCE_EXHAUSTED',
+    meaning: 'The request headers are too large.',
+  },
+  TRANSFER_INCOMPLETE: {
+    http: 408,
+    grpc: 'DEADLINE_EXCEEDED',
+    meaning: 'A request or a chunked transfer was not completed in time.',
+  },
+  TLS_CERT_UNTRUSTED: {
+    http: 502,
+    grpc: 'UNAVAILABLE',
+    meaning: "The server's TLS certificate is not trusted by this client (pass its CA with --ca).",
+  },
   // anything we did not anticipate, wrapped so callers still get a code
   INTERNAL: {
     http: 500,

@@ -16,7 +16,21 @@ export class ClientRegistry {
   private readonly clients = new Map<string, RegisteredClient>();
   private readonly listeners = new Set<Listener>();
 
-  register(connection: ClientConnection, hello: Hello, now: number): RegisteredClient | undefined {
+  /**
+   * Registers the client saying hello on `connection`. Returns the registration it displaced:
+   * `replaced`, the same id's older connection; `renamedFrom`, the id this connection said
+   * before (a connection is one client, so its earlier id is forgotten, not left as a ghost).
+   */
+  register(
+    connection: ClientConnection,
+    hello: Hello,
+    now: number,
+  ): { replaced?: RegisteredClient; renamedFrom?: string } {
+    const earlierId = connection.clientId;
+    const renamedFrom =
+      earlierId !== undefined && earlierId !== hello.clientId && this.remove(connection) !== undefined
+        ? earlierId
+        : undefined;
     const previous = this.clients.get(hello.clientId);
     const client: RegisteredClient = {
       info: {
@@ -31,10 +45,13 @@ export class ClientRegistry {
       lastSeen: now,
       runtime: hello.runtime,
     };
-    connection.clientId = hello.clientId;
+    connection.identified(hello.clientId);
     this.clients.set(hello.clientId, client);
     this.notify();
-    return previous && previous.connection !== connection ? previous : undefined;
+    return {
+      ...(previous && previous.connection !== connection ? { replaced: previous } : {}),
+      ...(renamedFrom === undefined ? {} : { renamedFrom }),
+    };
   }
 
   /** Forgets the client on `connection`, unless it already reconnected on another one. */

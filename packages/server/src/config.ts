@@ -17,6 +17,14 @@ export const coordinatorConfigSchema = z.object({
     .min(1024)
     .default(512 * 1024),
   heartbeatIntervalMs: z.number().int().positive().default(5000),
+  /** A chunked transfer not finished this long after its first frame is dropped (its memory freed). */
+  transferTimeoutMs: z.number().int().positive().default(60_000),
+  /** Most bytes of unfinished transfers a connection may hold before its hello. */
+  unidentifiedBufferBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(64 * 1024),
   /** Folder for the global model after every round (TensorFlow.js layers format). */
   checkpointDir: z.string().default('.fedlearn/checkpoints'),
   serverId: z.string().default('fedlearn-coordinator'),

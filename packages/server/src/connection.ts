@@ -1,5 +1,9 @@
 import {
   type ClientMessage,
+  type Clock,
+  describePeerMessage,
+  echoable,
+  echoableDetails,
   FedlearnError,
   FRAME_EVENT,
   FrameAssembler,
@@ -14,6 +18,10 @@ import type { Socket } from 'socket.io';
 export interface ConnectionOptions {
   maxPayloadBytes: number;
   chunkBytes: number;
+  /** Most bytes of unfinished transfers held before the client has said hello. */
+  unidentifiedBufferBytes: number;
+  transferTimeoutMs: number;
+  clock: Clock;
   logger: Logger;
   onMessage: (connection: ClientConnection, message: ClientMessage) => void;
   /** A message from this client was refused before it could be routed (bad frame, too large, malformed). */
@@ -38,8 +46,27 @@ export class ClientConnection {
     this.assembler = new FrameAssembler({
       maxPayloadBytes: options.maxPayloadBytes,
       chunkBytes: options.chunkBytes,
+      maxBufferedBytes: options.unidentifiedBufferBytes,
+      transferTimeoutMs: options.transferTimeoutMs,
+      clock: options.clock,
+      onTransferExpired: (error) => {
+        const { type, ...where } = describePeerMessage(error.details);
+        this.refuse(error, type, where);
+      },
     });
     socket.on(FRAME_EVENT, (frame: unknown) => this.receive(frame));
+    socket.on('disconnect', () => this.assembler.clear());
+  }
+
+  /** The client said hello: it may now send payloads as large as the limit allows. */
+  identified(clientId: string): void {
+    this.clientId = clientId;
+    this.assembler.setMaxBufferedBytes(2 * this.options.maxPayloadBytes);
+  }
+
+  /** Bytes of unfinished transfers this connection holds. */
+  get bufferedBytes(): number {
+    return this.assembler.bufferedBytes;
   }
 
   get id(): string {
@@ -59,15 +86,22 @@ export class ClientConnection {
       if ('params' in message) this.bytesIn += message.params.length;
     } catch (error) {
       const e = toFedlearnError(error, 'MALFORMED_MESSAGE');
-      const { type, jobId, round } = e.details as { type?: string; jobId?: string; round?: number };
-      this.refuse(e, type, {
-        ...(typeof jobId === 'string' ? { jobId } : {}),
-        ...(typeof round === 'number' ? { round } : {}),
-      });
+      const { type, ...where } = describePeerMessage(e.details);
+      this.refuse(e, type, where);
       this.options.onRefused(this, e);
       return;
     }
-    this.options.onMessage(this, message);
+    // Nothing a peer sends may throw past this point into socket.io (it would close every
+    // handler's connection, or worse, the process).
+    try {
+      this.options.onMessage(this, message);
+    } catch (error) {
+      this.options.logger.error({ err: error, clientId: this.clientId }, 'message handler failed');
+      this.refuse(
+        new FedlearnError('INTERNAL', 'the coordinator could not handle this message'),
+        message.type,
+      );
+    }
   }
 
   /** Sends a message; returns the binary payload size sent. */
@@ -86,16 +120,22 @@ export class ClientConnection {
     where: { jobId?: string; round?: number } = {},
     fatal = false,
   ): void {
+    const replyTo = echoable(inReplyTo);
+    const about = describePeerMessage({ type: replyTo, ...where });
     this.options.logger.warn(
-      { clientId: this.clientId, socket: this.id, code: error.code, inReplyTo, ...where },
+      { clientId: this.clientId, socket: this.id, code: error.code, ...about },
       `refused: ${error.message}`,
     );
     this.socket.emit(FRAME_EVENT, {
       f: 'm',
       msg: {
         type: 'error',
-        error: error.toJSON(),
-        inReplyTo: inReplyTo === undefined ? undefined : { type: inReplyTo, ...where },
+        error: {
+          code: error.code,
+          message: error.message.slice(0, 4096),
+          details: echoableDetails(error.details),
+        },
+        inReplyTo: typeof replyTo === 'string' ? about : undefined,
         fatal,
       },
     });

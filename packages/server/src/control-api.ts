@@ -1,12 +1,9 @@
-import { FedlearnError, httpStatusOf, toFedlearnError } from '@fedlearn/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FedlearnError, toFedlearnError } from '@fedlearn/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Coordinator } from './coordinator.js';
+import { fromFastifyError, sendError } from './http-errors.js';
 import type { JobSpecInput } from './job-spec.js';
 import { tokenMatches } from './tokens.js';
-
-function sendError(reply: FastifyReply, error: FedlearnError): FastifyReply {
-  return reply.code(httpStatusOf(error.code)).send({ error: error.toJSON() });
-}
 
 /**
  * The control API: `GET /healthz` and `GET /metrics` are open; everything under `/v1` needs
@@ -16,30 +13,41 @@ export async function controlApi(
   app: FastifyInstance,
   { coordinator }: { coordinator: Coordinator },
 ): Promise<void> {
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
-    if (error instanceof FedlearnError) return sendError(reply, error);
-    if (error.statusCode === 413)
-      return sendError(reply, new FedlearnError('PAYLOAD_TOO_LARGE', error.message));
-    if (error.statusCode && error.statusCode < 500) {
-      return sendError(reply, new FedlearnError('MALFORMED_MESSAGE', error.message));
-    }
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+    const typed = fromFastifyError(error);
+    if (typed) return sendError(reply, typed);
     coordinator.logger.error({ err: error }, 'control API failure');
     return sendError(reply, toFedlearnError(error));
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new FedlearnError('JOB_NOT_FOUND', `no route ${request.method} ${request.url}`)).code(
-      404,
-    ),
-  );
 
-  const authenticate = async (request: FastifyRequest) => {
-    const header = request.headers.authorization ?? '';
-    if (!header.startsWith('Bearer ') || !tokenMatches(coordinator.config.apiToken, header.slice(7))) {
-      throw new FedlearnError(
-        'UNAUTHORIZED',
-        'missing or wrong bearer token: send Authorization: Bearer <api token>',
+  // Bodies are JSON only: anything else is answered 415, not parsed as a string and misread.
+  app.removeContentTypeParser('text/plain');
+
+  const routes: { method: string; pattern: RegExp }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}/?$`);
+    for (const method of [route.method].flat()) routes.push({ method, pattern });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if ((path === '/v1' || path.startsWith('/v1/')) && !isAuthenticated(request))
+      return sendError(reply, unauthorized());
+    const allowed = routes.filter((r) => r.pattern.test(path)).map((r) => r.method);
+    if (allowed.length > 0) {
+      return sendError(
+        reply.header('allow', [...new Set(allowed)].join(', ')),
+        new FedlearnError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allowed[0]}`),
       );
     }
+    return sendError(reply, new FedlearnError('ROUTE_NOT_FOUND', 'no such route'));
+  });
+
+  const isAuthenticated = (request: FastifyRequest) => {
+    const header = request.headers.authorization ?? '';
+    return header.startsWith('Bearer ') && tokenMatches(coordinator.config.apiToken, header.slice(7));
+  };
+  const authenticate = async (request: FastifyRequest) => {
+    if (!isAuthenticated(request)) throw unauthorized();
   };
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -86,6 +94,13 @@ export async function controlApi(
       jobView(coordinator.cancelJob(request.params.id)),
     );
   });
+}
+
+function unauthorized(): FedlearnError {
+  return new FedlearnError(
+    'UNAUTHORIZED',
+    'missing or wrong bearer token: send Authorization: Bearer <api token>',
+  );
 }
 
 function jobView(job: import('./events.js').JobState) {

@@ -22,6 +22,7 @@ import { type CoordinatorConfigInput, parseCoordinatorConfig } from './config.js
 import { ClientConnection } from './connection.js';
 import { controlApi } from './control-api.js';
 import type { CoordinatorEvent, JobState, ServerEvaluator } from './events.js';
+import { clientErrorHandler, frameworkErrors } from './http-errors.js';
 import { JobRunner } from './job-runner.js';
 import { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 import { CoordinatorMetrics } from './metrics.js';
@@ -80,6 +81,8 @@ export class Coordinator {
       // Request logs would drown the round logs; failures are logged by the error handler.
       loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }),
       ...(https ? { https } : {}),
+      frameworkErrors,
+      clientErrorHandler,
     }) as unknown as FastifyInstance;
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.chunkBytes + 64 * 1024,
@@ -206,11 +209,20 @@ export class Coordinator {
       const connection = new ClientConnection(socket, {
         maxPayloadBytes: this.config.maxPayloadBytes,
         chunkBytes: this.config.chunkBytes,
+        unidentifiedBufferBytes: this.config.unidentifiedBufferBytes,
+        transferTimeoutMs: this.config.transferTimeoutMs,
+        clock: this.clock,
         logger: this.logger,
         onMessage: (conn, message) => this.onMessage(conn, message),
         onRefused: (conn, error) => {
-          const { jobId, round } = error.details as { jobId?: unknown; round?: unknown };
-          if (!this.clients.isCurrent(conn) || typeof jobId !== 'string' || typeof round !== 'number') return;
+          const { type, jobId, round } = error.details as {
+            type?: unknown;
+            jobId?: unknown;
+            round?: unknown;
+          };
+          if (!this.clients.isCurrent(conn)) return;
+          if (type === 'get_parameters_res') return this.runner?.onParameters(conn.clientId!, undefined);
+          if (typeof jobId !== 'string' || typeof round !== 'number') return;
           this.runner?.onClientError(conn.clientId!, jobId, round);
         },
       });
@@ -218,12 +230,15 @@ export class Coordinator {
       socket.on('disconnect', (reason) => {
         this.connections.delete(connection);
         const clientId = this.clients.remove(connection);
-        if (clientId === undefined) return;
-        this.logger.info({ clientId, reason }, 'client left');
-        this.runner?.clientLeft(clientId);
-        this.emit({ type: 'client_left', clientId, connected: this.clients.size });
+        if (clientId !== undefined) this.clientLeft(clientId, reason);
       });
     });
+  }
+
+  private clientLeft(clientId: string, reason: string): void {
+    this.logger.info({ clientId, reason }, 'client left');
+    this.runner?.clientLeft(clientId);
+    this.emit({ type: 'client_left', clientId, connected: this.clients.size });
   }
 
   private onMessage(connection: ClientConnection, message: ClientMessage): void {
@@ -267,7 +282,8 @@ export class Coordinator {
     } catch (error) {
       return connection.refuse(toFedlearnError(error), 'hello', {}, true);
     }
-    const replaced = this.clients.register(connection, hello, this.clock.now());
+    const { replaced, renamedFrom } = this.clients.register(connection, hello, this.clock.now());
+    if (renamedFrom !== undefined) this.clientLeft(renamedFrom, 'said hello again as another client');
     if (replaced) {
       replaced.connection.refuse(
         new FedlearnError('DUPLICATE_CLIENT', `client ${hello.clientId} connected again elsewhere`),

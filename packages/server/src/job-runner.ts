@@ -42,6 +42,8 @@ export class JobRunner {
   private readonly training: RoundTraining;
   private pendingParameters: ((clientId: string, message: unknown) => void) | undefined;
   private cancelled = false;
+  /** Aborts whatever the job is waiting for (clients, the initial model) when it is cancelled. */
+  private readonly abort = new AbortController();
   /** Data fingerprints of the clients whose updates shaped the model so far (lineage). */
   private readonly contributors = new Map<string, DataFingerprint>();
 
@@ -73,9 +75,13 @@ export class JobRunner {
     job.startedAt = new Date(this.deps.clock.now()).toISOString();
     emit({ type: 'job_started', job });
     try {
-      this.model = await initialModel(this.deps, (handler) => {
-        this.pendingParameters = handler;
-      });
+      this.model = await initialModel(
+        this.deps,
+        (handler) => {
+          this.pendingParameters = handler;
+        },
+        this.abort.signal,
+      );
       this.pendingParameters = undefined;
       await this.deps.recorder?.start(job, this.deps.clients.size);
       for (let round = 1; round <= spec.rounds && !this.cancelled; round++) {
@@ -88,6 +94,10 @@ export class JobRunner {
       job.status = this.cancelled ? 'cancelled' : 'completed';
     } catch (error) {
       const e = toFedlearnError(error);
+      if (this.cancelled) {
+        job.status = 'cancelled';
+        return;
+      }
       job.status = 'failed';
       job.error = e.toJSON();
       this.deps.logger.error({ jobId: job.id, code: e.code }, `job failed: ${e.message}`);
@@ -102,6 +112,7 @@ export class JobRunner {
 
   cancel(): void {
     this.cancelled = true;
+    this.abort.abort();
     this.training.cancel();
     this.evalPhase?.close();
   }
@@ -142,6 +153,7 @@ export class JobRunner {
       strategy.minAvailableClients,
       spec.clientWaitMs,
       clock,
+      this.abort.signal,
     );
     if (!enough || this.cancelled) {
       return this.failRound(
@@ -237,12 +249,14 @@ export class JobRunner {
     else this.training.handle(client, message);
   }
 
+  /** A client's answer to the initial-model request (`undefined`: it was refused as malformed). */
   onParameters(clientId: string, message: unknown): void {
     this.pendingParameters?.(clientId, message);
   }
 
   /** A client reported it could not do a task. */
   onClientError(clientId: string, jobId: string | undefined, round: number | undefined): void {
+    this.pendingParameters?.(clientId, undefined);
     this.training.onClientError(clientId, jobId, round);
     const phase = this.evalPhase;
     if (phase?.isOpen && phase.jobId === jobId && phase.round === round && phase.pending.has(clientId)) {
@@ -277,24 +291,28 @@ export class JobRunner {
   }
 }
 
-/** Resolves true once `count` clients are connected, false after `timeoutMs`. */
+/** Resolves true once `count` clients are connected, false after `timeoutMs` or when `signal` aborts. */
 export function waitForClients(
   clients: ClientRegistry,
   count: number,
   timeoutMs: number,
   clock: Clock,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   if (clients.size >= count) return Promise.resolve(true);
+  if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const timer = clock.setTimeout(() => {
-      unsubscribe();
-      resolve(false);
-    }, timeoutMs);
-    const unsubscribe = clients.subscribe(() => {
-      if (clients.size < count) return;
+    const finish = (value: boolean) => {
       clock.clearTimeout(timer);
       unsubscribe();
-      resolve(true);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(value);
+    };
+    const onAbort = () => finish(false);
+    const timer = clock.setTimeout(() => finish(false), timeoutMs);
+    const unsubscribe = clients.subscribe(() => {
+      if (clients.size >= count) finish(true);
     });
+    signal?.addEventListener('abort', onAbort);
   });
 }

@@ -37,6 +37,7 @@ export const jobSpecSchema = z
         batchSize: z.number().int().min(1).max(65536).default(32),
         learningRate: z.number().positive().max(10).default(0.05),
       })
+      .strict()
       .default({ localEpochs: 1, batchSize: 32, learningRate: 0.05 }),
     /** How long a round waits for fit results before closing with those it has. */
     roundTimeoutMs: z.number().int().positive().max(86_400_000).default(60_000),
@@ -74,8 +75,11 @@ export const jobSpecSchema = z
         topology: z.record(z.string(), z.unknown()).optional(),
         /** Initial weights in the fedlearn wire format, base64. Asked from a client when absent. */
         params: z.string().max(400_000_000).optional(),
+        /** How long one client is given to send its initial weights before the next is asked. */
+        requestTimeoutMs: z.number().int().positive().max(86_400_000).default(30_000),
       })
-      .default({}),
+      .strict()
+      .default({ requestTimeoutMs: 30_000 }),
   })
   .strict();
 

@@ -1,4 +1,6 @@
+import type { Clock, TimerHandle } from '../clock.js';
 import { FedlearnError } from '../errors.js';
+import { assertBoundedShape, describePeerMessage } from './peer-values.js';
 
 /**
  * Messages travel as frames so that large binary payloads (model weights) are chunked and a
@@ -49,31 +51,55 @@ export interface FrameAssemblerOptions {
   chunkBytes?: number;
   /** Transfers that may be in flight at once from one peer. */
   maxPending?: number;
+  /**
+   * Most bytes of unfinished transfers held at once for this peer (default: `maxPayloadBytes`).
+   * Can be changed later with `setMaxBufferedBytes`, e.g. raised once the peer has identified itself.
+   */
+  maxBufferedBytes?: number;
+  /** With `clock`: an unfinished transfer is dropped this long after its head frame. */
+  transferTimeoutMs?: number;
+  clock?: Clock;
+  /** Called when a transfer is dropped for taking too long, so the peer can be told. */
+  onTransferExpired?: (error: FedlearnError) => void;
 }
 
 interface Pending {
   msg: Record<string, unknown>;
   size: number;
   chunks: number;
-  received: number;
-  buffer: Uint8Array;
-}
-
-/** Info about the message a frame belonged to, so a refusal can say what it refuses. */
-function describe(msg: Record<string, unknown>): Record<string, unknown> {
-  return { type: msg.type, jobId: msg.jobId, round: msg.round };
+  /** Chunks as they arrived: memory grows with what was sent, not with what was announced. */
+  parts: Uint8Array[];
+  timer: TimerHandle | undefined;
 }
 
 /** Reassembles frames from one peer into whole messages. Throws typed errors for bad frames. */
 export class FrameAssembler {
   private readonly pending = new Map<number, Pending>();
-  private readonly discarded = new Set<number>();
+  /** Refused transfers whose remaining chunks are ignored: id → index of their last chunk. */
+  private readonly discarded = new Map<number, number>();
   private readonly chunkBytes: number;
   private readonly maxPending: number;
+  private maxBufferedBytes: number;
+  private buffered = 0;
 
   constructor(private readonly options: FrameAssemblerOptions) {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.maxPending = options.maxPending ?? 4;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? options.maxPayloadBytes;
+  }
+
+  /** Bytes of unfinished transfers held right now. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Refused transfers whose late chunks are still being ignored. */
+  get discardedTransfers(): number {
+    return this.discarded.size;
+  }
+
+  setMaxBufferedBytes(bytes: number): void {
+    this.maxBufferedBytes = bytes;
   }
 
   /** Returns the complete message when `raw` was its last frame, else undefined. */
@@ -91,58 +117,131 @@ export class FrameAssembler {
     if (typeof frame.msg !== 'object' || frame.msg === null || Array.isArray(frame.msg)) {
       throw new FedlearnError('MALFORMED_MESSAGE', 'head frame carries no message object');
     }
+    assertBoundedShape(frame.msg);
     if (frame.bin === undefined) return frame.msg;
-    const { id, size, chunks } = frame.bin;
+    const details = describePeerMessage(frame.msg);
+    const bin: unknown = frame.bin;
+    const { id, size, chunks } = (typeof bin === 'object' && bin !== null ? bin : {}) as Record<
+      string,
+      unknown
+    >;
     if (!isUint(id) || !isUint(size) || !isUint(chunks) || chunks < 1) {
       throw new FedlearnError('MALFORMED_MESSAGE', 'head frame has an invalid binary descriptor', {
-        details: describe(frame.msg),
+        details,
       });
-    }
-    if (size > this.options.maxPayloadBytes) {
-      this.discarded.add(id);
-      throw new FedlearnError(
-        'PAYLOAD_TOO_LARGE',
-        `payload of ${size} bytes is over the limit of ${this.options.maxPayloadBytes} bytes`,
-        { details: { ...describe(frame.msg), size, limit: this.options.maxPayloadBytes } },
-      );
     }
     if (chunks !== Math.max(1, Math.ceil(size / this.chunkBytes))) {
       throw new FedlearnError('MALFORMED_MESSAGE', `payload of ${size} bytes cannot have ${chunks} chunks`, {
-        details: describe(frame.msg),
+        details,
       });
+    }
+    const limit = Math.min(this.options.maxPayloadBytes, this.maxBufferedBytes);
+    if (size > limit) {
+      this.discard(id, chunks);
+      throw new FedlearnError(
+        'PAYLOAD_TOO_LARGE',
+        `payload of ${size} bytes is over the limit of ${limit} bytes`,
+        {
+          details: { ...details, size, limit },
+        },
+      );
     }
     if (this.pending.has(id) || this.pending.size >= this.maxPending) {
       throw new FedlearnError('MALFORMED_MESSAGE', 'too many transfers in flight, or a reused transfer id', {
-        details: describe(frame.msg),
+        details,
       });
     }
-    this.pending.set(id, { msg: frame.msg, size, chunks, received: 0, buffer: new Uint8Array(size) });
+    const { clock, transferTimeoutMs } = this.options;
+    const timer =
+      clock && transferTimeoutMs !== undefined
+        ? clock.setTimeout(() => this.expire(id), transferTimeoutMs)
+        : undefined;
+    this.pending.set(id, { msg: frame.msg, size, chunks, parts: [], timer });
     return undefined;
   }
 
   private acceptChunk(frame: ChunkFrame): Record<string, unknown> | undefined {
-    if (this.discarded.has(frame.id)) return undefined;
+    const last = this.discarded.get(frame.id);
+    if (last !== undefined) {
+      if (frame.i === last) this.forgetDiscarded(frame.id);
+      return undefined;
+    }
     const pending = this.pending.get(frame.id);
     if (!pending) throw new FedlearnError('MALFORMED_MESSAGE', 'chunk for an unknown transfer');
+    const details = describePeerMessage(pending.msg);
     const data = toUint8Array(frame.data);
-    const expectedLength = Math.min(this.chunkBytes, pending.size - frame.i * this.chunkBytes);
-    if (frame.i !== pending.received || !data || data.length !== expectedLength) {
-      this.pending.delete(frame.id);
-      throw new FedlearnError('MALFORMED_MESSAGE', 'chunk out of order or of the wrong length', {
-        details: describe(pending.msg),
-      });
+    const index = pending.parts.length;
+    const expectedLength = Math.min(this.chunkBytes, pending.size - index * this.chunkBytes);
+    if (frame.i !== index || !data || data.length !== expectedLength) {
+      this.drop(frame.id, pending);
+      throw new FedlearnError('MALFORMED_MESSAGE', 'chunk out of order or of the wrong length', { details });
     }
-    pending.buffer.set(data, frame.i * this.chunkBytes);
-    pending.received++;
-    if (pending.received < pending.chunks) return undefined;
-    this.pending.delete(frame.id);
-    return { ...pending.msg, params: pending.buffer };
+    if (this.buffered + data.length > this.maxBufferedBytes) {
+      this.drop(frame.id, pending);
+      if (frame.i < pending.chunks - 1) this.discard(frame.id, pending.chunks);
+      throw new FedlearnError(
+        'PAYLOAD_TOO_LARGE',
+        `unfinished transfers would hold over ${this.maxBufferedBytes} bytes for this peer`,
+        { details: { ...details, limit: this.maxBufferedBytes } },
+      );
+    }
+    // A copy: the socket's buffer may be reused once this frame's handler returns.
+    pending.parts.push(data.slice());
+    this.buffered += data.length;
+    if (pending.parts.length < pending.chunks) return undefined;
+    this.drop(frame.id, pending);
+    return { ...pending.msg, params: concat(pending.parts, pending.size) };
   }
 
-  /** Stops ignoring chunks of refused transfers once their senders are done (bounded memory). */
-  forgetDiscarded(): void {
+  /** Stops ignoring a refused transfer's chunks: its last one arrived, or it expired. */
+  private forgetDiscarded(id: number): void {
+    this.discarded.delete(id);
+  }
+
+  /** Remembers a refused transfer so its chunks are ignored; never more than a few at once. */
+  private discard(id: number, chunks: number): void {
+    this.discarded.set(id, chunks - 1);
+    if (this.discarded.size > 2 * this.maxPending) {
+      this.forgetDiscarded(this.discarded.keys().next().value as number);
+    }
+  }
+
+  private drop(id: number, pending: Pending): void {
+    this.pending.delete(id);
+    for (const part of pending.parts) this.buffered -= part.length;
+    if (pending.timer) this.options.clock?.clearTimeout(pending.timer);
+  }
+
+  private expire(id: number): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.drop(id, pending);
+    this.discard(id, pending.chunks);
+    this.options.onTransferExpired?.(
+      new FedlearnError(
+        'TRANSFER_INCOMPLETE',
+        `transfer ${id} was not finished within ${this.options.transferTimeoutMs} ms and was dropped`,
+        { details: describePeerMessage(pending.msg) },
+      ),
+    );
+  }
+
+  /** Drops every unfinished transfer and stops its timer (the peer is gone). */
+  clear(): void {
+    for (const [id, pending] of this.pending) this.drop(id, pending);
     this.discarded.clear();
   }
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const whole = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.length;
+  }
+  return whole;
 }
 
 function isUint(value: unknown): value is number {

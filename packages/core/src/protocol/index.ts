@@ -1,3 +1,4 @@
 export * from './framing.js';
 export * from './messages.js';
+export * from './peer-values.js';
 export * from './version.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ErrorCode, FedlearnError, isErrorCode } from '../errors.js';
+import { echoable } from './peer-values.js';
 
 /** Client ids are chosen by clients: short, printable, safe in logs and file names. */
 export const clientIdSchema = z
@@ -203,13 +204,13 @@ function parseWith<T>(schema: z.ZodType<T>, raw: unknown, side: string): T {
     .slice(0, 5)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
-  const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  const type = echoable(
+    typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined,
+  );
   throw new FedlearnError(
     'MALFORMED_MESSAGE',
-    `malformed ${side} message${type ? ` "${String(type)}"` : ''}: ${issues}`,
-    {
-      details: { type: typeof type === 'string' ? type.slice(0, 64) : undefined },
-    },
+    `malformed ${side} message${typeof type === 'string' ? ` "${type}"` : ''}: ${issues}`,
+    { details: typeof type === 'string' ? { type } : {} },
   );
 }
 
