@@ -1,5 +1,6 @@
 import { FedlearnError } from '../errors.js';
 import { fedAvgDefinition } from './fedavg.js';
+import { fedAdagradDefinition, fedAdamDefinition, fedAvgMDefinition, fedYogiDefinition } from './fedopt.js';
 import { SAMPLING_OPTION_NAMES, type StrategyDefinition } from './strategy-options.js';
 import type { Strategy } from './types.js';
 
@@ -7,7 +8,13 @@ import type { Strategy } from './types.js';
  * Every strategy a job can name. Adding a strategy is a file that exports its definition and one
  * line here; the job spec, the CLI and the recorder all read this list.
  */
-export const STRATEGIES: readonly StrategyDefinition[] = [fedAvgDefinition];
+export const STRATEGIES: readonly StrategyDefinition[] = [
+  fedAvgDefinition,
+  fedAvgMDefinition,
+  fedAdagradDefinition,
+  fedAdamDefinition,
+  fedYogiDefinition,
+];
 
 /** A strategy as a job names it: `name` plus that strategy's validated options, flat. */
 export interface StrategySpec {
