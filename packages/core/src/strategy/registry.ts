@@ -1,6 +1,8 @@
 import { FedlearnError } from '../errors.js';
+import { medianDefinition, trimmedMeanDefinition } from './coordinate-wise.js';
 import { fedAvgDefinition } from './fedavg.js';
 import { fedAdagradDefinition, fedAdamDefinition, fedAvgMDefinition, fedYogiDefinition } from './fedopt.js';
+import { bulyanDefinition, krumDefinition, multiKrumDefinition } from './krum.js';
 import { SAMPLING_OPTION_NAMES, type StrategyDefinition } from './strategy-options.js';
 import type { Strategy } from './types.js';
 
@@ -14,6 +16,11 @@ export const STRATEGIES: readonly StrategyDefinition[] = [
   fedAdagradDefinition,
   fedAdamDefinition,
   fedYogiDefinition,
+  medianDefinition,
+  trimmedMeanDefinition,
+  krumDefinition,
+  multiKrumDefinition,
+  bulyanDefinition,
 ];
 
 /** A strategy as a job names it: `name` plus that strategy's validated options, flat. */
@@ -44,7 +51,7 @@ export function findStrategy(name: string): StrategyDefinition {
 
 /**
  * Validates `{ name, ...options }` against the named strategy's schema: defaults filled in,
- * unknown fields and out-of-range values refused.
+ * unknown fields, out-of-range values and impossible combinations refused.
  *
  * @throws FedlearnError `INVALID_CONFIG`, naming the offending fields.
  * @example
@@ -64,6 +71,8 @@ export function parseStrategySpec(input: unknown): StrategySpec {
       .join('; ');
     throw new FedlearnError('INVALID_CONFIG', `strategy ${definition.name}: ${issues}`);
   }
+  // Building it checks what the schema cannot see alone (e.g. Krum's quorum against f).
+  definition.create(result.data as never);
   return { name: definition.name, ...result.data } as StrategySpec;
 }
 
