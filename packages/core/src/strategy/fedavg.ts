@@ -14,7 +14,7 @@ export type FedAvgOptions = SamplingStrategyOptions;
  * const strategy = new FedAvg({ fractionFit: 0.5, minFitClients: 2 });
  */
 export class FedAvg extends SampledStrategy {
-  readonly name = 'fedavg';
+  readonly name: string = 'fedavg';
   readonly requiresIndividualUpdates = false;
   private readonly average: StreamingAverage;
 

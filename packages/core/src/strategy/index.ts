@@ -1,6 +1,7 @@
 export * from './coordinate-wise.js';
 export * from './fedavg.js';
 export * from './fedopt.js';
+export * from './fedprox.js';
 export * from './krum.js';
 export * from './registry.js';
 export * from './robust-strategy.js';

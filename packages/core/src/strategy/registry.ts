@@ -2,6 +2,7 @@ import { FedlearnError } from '../errors.js';
 import { medianDefinition, trimmedMeanDefinition } from './coordinate-wise.js';
 import { fedAvgDefinition } from './fedavg.js';
 import { fedAdagradDefinition, fedAdamDefinition, fedAvgMDefinition, fedYogiDefinition } from './fedopt.js';
+import { fedProxDefinition } from './fedprox.js';
 import { bulyanDefinition, krumDefinition, multiKrumDefinition } from './krum.js';
 import { SAMPLING_OPTION_NAMES, type StrategyDefinition } from './strategy-options.js';
 import type { Strategy } from './types.js';
@@ -12,6 +13,7 @@ import type { Strategy } from './types.js';
  */
 export const STRATEGIES: readonly StrategyDefinition[] = [
   fedAvgDefinition,
+  fedProxDefinition,
   fedAvgMDefinition,
   fedAdagradDefinition,
   fedAdamDefinition,

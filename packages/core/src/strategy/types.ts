@@ -67,6 +67,8 @@ export interface Strategy {
   readonly minFitClients: number;
   configureFit(round: number, available: readonly ClientInfo[], rng: Rng): string[];
   configureEvaluate(round: number, available: readonly ClientInfo[], rng: Rng): string[];
+  /** What the strategy adds to each sampled client's fit instructions this round (e.g. FedProx's μ). */
+  fitConfig?(round: number): StrategyFitConfig;
   beginRound(round: number, global: Float32Array): RoundAggregation;
   aggregateEvaluate(round: number, results: readonly EvaluateResult[]): AggregatedEvaluation | undefined;
   /**
@@ -92,4 +94,9 @@ export interface StrategyState {
   /** Rounds aggregated so far (for bias corrections and schedules); 0 when the strategy keeps none. */
   round?: number;
   tensors: Record<string, Float64Array>;
+}
+
+/** The fit instructions a strategy may set; the job's `fit` settings supply the rest. */
+export interface StrategyFitConfig {
+  proximalMu?: number;
 }
