@@ -13,6 +13,7 @@ import {
 } from '@fedlearn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { proximalTerm } from './proximal-term.js';
 
 export interface LabelledData {
   /** Inputs, first axis = examples. */
@@ -82,6 +83,9 @@ export class TfjsTrainer implements Trainer {
     });
     const { x, y } = this.options.train;
     const rng = createRng(config.seed);
+    const prox = config.proximalMu
+      ? proximalTerm(this.model, config.proximalMu, config.learningRate)
+      : undefined;
     let history: Record<string, number[]> = {};
     for (let epoch = 0; epoch < config.localEpochs; epoch++) {
       const order = tf.tensor1d(
@@ -99,6 +103,7 @@ export class TfjsTrainer implements Trainer {
           batchSize: config.batchSize,
           shuffle: false,
           verbose: 0,
+          ...(prox ? { callbacks: prox.callbacks } : {}),
         });
         history = result.history as Record<string, number[]>;
       } finally {
@@ -106,6 +111,7 @@ export class TfjsTrainer implements Trainer {
       }
     }
     optimizer.dispose();
+    prox?.dispose();
     const metrics = lastValues(history);
     if (!Number.isFinite(metrics.loss)) {
       throw new FedlearnError(

@@ -5,7 +5,7 @@ import {
   assertCompatibleProtocol,
   type ClientMessage,
   type Clock,
-  FedAvg,
+  createStrategy,
   FedlearnError,
   PROTOCOL_VERSION,
   type Strategy,
@@ -36,7 +36,7 @@ export interface CoordinatorOptions extends CoordinatorConfigInput {
   evaluator?: ServerEvaluator;
   /** Where every global model is registered and promoted (see `@fedlearn/registry`). */
   lifecycle?: ModelLifecycle;
-  /** Builds a job's strategy from its spec (default: FedAvg with the spec's sampling options). */
+  /** Builds a job's strategy from its spec (default: the strategy registry in core). */
   strategy?: (spec: JobSpec) => Strategy;
 }
 
@@ -95,7 +95,7 @@ export class Coordinator {
       clock ?? systemClock,
       evaluator,
       lifecycle,
-      strategy ?? fedAvgFor,
+      strategy ?? ((spec) => createStrategy(spec.strategy)),
       http,
       io,
     );
@@ -305,14 +305,4 @@ export class Coordinator {
     );
     this.emit({ type: 'client_joined', clientId: hello.clientId, connected: this.clients.size });
   }
-}
-
-function fedAvgFor(spec: JobSpec): Strategy {
-  return new FedAvg({
-    fractionFit: spec.strategy.fractionFit,
-    fractionEvaluate: spec.strategy.fractionEvaluate,
-    minFitClients: spec.strategy.minFitClients,
-    minEvaluateClients: spec.strategy.minEvaluateClients,
-    minAvailableClients: spec.strategy.minAvailableClients ?? spec.strategy.minFitClients,
-  });
 }

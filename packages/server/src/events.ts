@@ -1,4 +1,4 @@
-import type { ModelParams, WireError } from '@fedlearn/core';
+import type { ModelParams, StrategyState, WireError } from '@fedlearn/core';
 import type { JobSpec } from './job-spec.js';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -78,5 +78,11 @@ export type CoordinatorEvent =
       completed: number;
       sampled: number;
     }
-  | { type: 'round_completed'; job: JobState; summary: RoundSummary }
+  | {
+      type: 'round_completed';
+      job: JobState;
+      summary: RoundSummary;
+      /** The strategy's state after this round: what a resumed job restores (`Strategy.restore`). */
+      strategyState: StrategyState;
+    }
   | { type: 'job_finished'; job: JobState };

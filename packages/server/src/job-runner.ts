@@ -89,7 +89,7 @@ export class JobRunner {
         const summary = await this.runRound(round);
         await this.deps.recorder?.round(summary, this.artifacts(), this.contributors);
         job.rounds.push(summary);
-        emit({ type: 'round_completed', job, summary });
+        emit({ type: 'round_completed', job, summary, strategyState: this.deps.strategy.state() });
       }
       job.status = this.cancelled ? 'cancelled' : 'completed';
     } catch (error) {

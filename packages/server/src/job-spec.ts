@@ -1,4 +1,10 @@
-import { FedlearnError, resolveSecAggParams, toFedlearnError } from '@fedlearn/core';
+import {
+  FedlearnError,
+  parseStrategySpec,
+  resolveSecAggParams,
+  type StrategySpec,
+  toFedlearnError,
+} from '@fedlearn/core';
 import { z } from 'zod';
 
 /** A training job, as submitted to `POST /v1/jobs` or `Coordinator.submitJob`. */
@@ -15,21 +21,17 @@ export const jobSpecSchema = z
       .nonnegative()
       .max(2 ** 32 - 1)
       .default(0),
+    /** `{ name, ...options }`: the strategy and its own options, validated by its registry entry. */
     strategy: z
-      .object({
-        name: z.literal('fedavg').default('fedavg'),
-        fractionFit: z.number().gt(0).max(1).default(1),
-        fractionEvaluate: z.number().gt(0).max(1).default(1),
-        minFitClients: z.number().int().min(1).default(2),
-        minEvaluateClients: z.number().int().min(1).default(1),
-        minAvailableClients: z.number().int().min(1).optional(),
-      })
-      .default({
-        name: 'fedavg',
-        fractionFit: 1,
-        fractionEvaluate: 1,
-        minFitClients: 2,
-        minEvaluateClients: 1,
+      .record(z.string(), z.unknown())
+      .default({ name: 'fedavg' })
+      .transform((input, ctx): StrategySpec => {
+        try {
+          return parseStrategySpec(input);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: toFedlearnError(error).message });
+          return z.NEVER;
+        }
       }),
     fit: z
       .object({

@@ -2,6 +2,7 @@ import {
   type DataFingerprint,
   FEDLEARN_VERSION,
   type LayersModelArtifacts,
+  strategyLabel,
   toFedlearnError,
 } from '@fedlearn/core';
 import type { EvaluationSet, ModelLifecycle, RunHandle } from '@fedlearn/registry';
@@ -27,7 +28,7 @@ export class ModelRecorder {
       this.run = await this.lifecycle.startRun({
         jobId: job.id,
         modelName: job.spec.name,
-        strategy: job.spec.strategy.name,
+        strategy: strategyLabel(job.spec.strategy),
         rounds: job.spec.rounds,
         clients,
         secureAggregation: job.spec.secagg.enabled,

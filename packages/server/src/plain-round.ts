@@ -52,7 +52,7 @@ export class PlainRoundTraining implements RoundTraining {
         jobId,
         round,
         deadline: fit.deadline,
-        config: { ...spec.fit, seed: fitSeed(spec.seed, round, index) },
+        config: { ...spec.fit, ...strategy.fitConfig?.(round), seed: fitSeed(spec.seed, round, index) },
         params: globalBytes,
       });
     });

@@ -64,7 +64,7 @@ export class SecureRoundTraining implements RoundTraining {
           round,
           deadline,
           secureAggregation: true,
-          config: { ...spec.fit, seed: fitSeed(spec.seed, round, index) },
+          config: { ...spec.fit, ...strategy.fitConfig?.(round), seed: fitSeed(spec.seed, round, index) },
           params: globalBytes,
         }) ?? 0;
     });

@@ -15,6 +15,7 @@ import { loadMnist } from '../mnist.js';
 import { buildMnistMlp, MODEL_NAME, toTensors } from '../mnist-model.js';
 import { backendOption, intOption, numberOption, partitionOption } from '../options.js';
 import { formatMetric, jsonRound, lineChart, Progress, roundTable } from '../report.js';
+import { strategyHelp, strategyOption } from '../strategy-option.js';
 import { dropoutOption } from './client.js';
 import type { CommandIo } from './io.js';
 
@@ -33,6 +34,9 @@ Usage: fedlearn demo [options]
   --lr LR              local SGD learning rate (default 0.2)
   --seed S             seed for partitions, sampling, initial weights (default 42)
   --fraction F         fraction of clients sampled per round (default 1)
+  --strategy S         NAME[:KEY=VALUE,...], e.g. fedadam:eta=0.01 or krum:byzantine=2
+                       (default fedavg); one of:
+${strategyHelp()}
   --round-timeout MS   round deadline in milliseconds (default 60000; 30000 with --dropout)
   --secagg             secure aggregation (SecAgg+): the coordinator only learns the sum of
                        the clients' updates
@@ -62,6 +66,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       lr: { type: 'string' },
       seed: { type: 'string' },
       fraction: { type: 'string' },
+      strategy: { type: 'string' },
       'round-timeout': { type: 'string' },
       secagg: { type: 'boolean', default: false },
       dropout: { type: 'string' },
@@ -86,6 +91,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     learningRate: numberOption(values.lr, 'lr', 0.2, 0, 10),
     seed: intOption(values.seed, 'seed', 42, 0, 2 ** 31),
     fraction: numberOption(values.fraction, 'fraction', 1, 0, 1),
+    strategy: strategyOption(values.strategy),
     // With --dropout a silent client costs a round deadline; a shorter default keeps the demo brisk.
     roundTimeoutMs: intOption(
       values['round-timeout'],
@@ -121,7 +127,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
 
   io.stdout(
     `fedlearn demo: ${config.clients} clients × ${config.rounds} rounds on MNIST (${config.partition}), ` +
-      `${config.localEpochs} local epochs, batch ${config.batchSize}, lr ${config.learningRate}, seed ${config.seed}, backend ${backend}` +
+      `${config.localEpochs} local epochs, batch ${config.batchSize}, lr ${config.learningRate}, seed ${config.seed}, backend ${backend}, strategy ${config.strategy.name}` +
       `${config.secagg ? `, secure aggregation${config.dropout > 0 ? ` with ${config.dropout} dropout` : ''}` : ''}\n` +
       `logs: ${logFile}\n`,
   );
@@ -171,6 +177,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       rounds: config.rounds,
       seed: config.seed,
       strategy: {
+        ...config.strategy,
         fractionFit: config.fraction,
         minFitClients: quorum,
         minAvailableClients: secure.waitFor ?? quorum,

@@ -1,3 +1,5 @@
+export { comparatorNetwork, sortWithNetwork } from './selection-network.js';
+export { UpdateBuffer } from './update-buffer.js';
 export {
   createWeightedSum,
   isWasmSimdSupported,

@@ -50,6 +50,26 @@ export interface WeightedSum {
   dispose(): void;
 }
 
+/**
+ * Refuses what is not a float32 vector of `length` values, before anything changes.
+ *
+ * @throws FedlearnError `INVALID_ARGUMENT` if not a Float32Array; `PARAMS_SHAPE_MISMATCH` for a wrong length.
+ */
+export function assertUpdateShape(update: Float32Array, length: number): void {
+  if (!(update instanceof Float32Array)) {
+    throw new FedlearnError('INVALID_ARGUMENT', 'update must be a Float32Array');
+  }
+  if (update.length !== length) {
+    throw new FedlearnError(
+      'PARAMS_SHAPE_MISMATCH',
+      `update has ${update.length} values, expected ${length}`,
+      {
+        details: { expected: length, actual: update.length },
+      },
+    );
+  }
+}
+
 /** True when this runtime can run the wasm SIMD kernel. */
 export function isWasmSimdSupported(): boolean {
   return wasmKernelModule() !== null;
@@ -123,18 +143,7 @@ class StreamingWeightedSum implements WeightedSum {
 
   add(update: Float32Array, weight: number): void {
     const acc = this.#live();
-    if (!(update instanceof Float32Array)) {
-      throw new FedlearnError('INVALID_ARGUMENT', 'update must be a Float32Array');
-    }
-    if (update.length !== this.length) {
-      throw new FedlearnError(
-        'PARAMS_SHAPE_MISMATCH',
-        `update has ${update.length} values, expected ${this.length}`,
-        {
-          details: { expected: this.length, actual: update.length },
-        },
-      );
-    }
+    assertUpdateShape(update, this.length);
     if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) {
       throw new FedlearnError('INVALID_ARGUMENT', 'weight must be a finite number > 0', {
         details: { weight: String(weight) },

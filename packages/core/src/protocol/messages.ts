@@ -33,6 +33,8 @@ export const fitConfigSchema = z.object({
     .int()
     .nonnegative()
     .max(2 ** 32 - 1),
+  /** FedProx's μ: the trainer adds μ/2·‖w − w_global‖² to the local loss (absent or 0: plain training). */
+  proximalMu: z.number().finite().min(0).max(1000).optional(),
 });
 export type FitConfig = z.infer<typeof fitConfigSchema>;
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FedlearnError } from '../errors.js';
 import { createRng } from '../random.js';
-import { FedAvg, weightedEvaluation } from './fedavg.js';
+import { FedAvg } from './fedavg.js';
+import { weightedEvaluation } from './sampled-strategy.js';
 import type { ClientInfo } from './types.js';
 
 const clients = (n: number): ClientInfo[] =>

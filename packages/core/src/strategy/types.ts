@@ -67,8 +67,36 @@ export interface Strategy {
   readonly minFitClients: number;
   configureFit(round: number, available: readonly ClientInfo[], rng: Rng): string[];
   configureEvaluate(round: number, available: readonly ClientInfo[], rng: Rng): string[];
+  /** What the strategy adds to each sampled client's fit instructions this round (e.g. FedProx's μ). */
+  fitConfig?(round: number): StrategyFitConfig;
   beginRound(round: number, global: Float32Array): RoundAggregation;
   aggregateEvaluate(round: number, results: readonly EvaluateResult[]): AggregatedEvaluation | undefined;
-  /** Serializable server-side state, for checkpoints. */
-  state(): Record<string, unknown>;
+  /**
+   * The server-side state a resumed job needs to continue (optimiser moments, ...), saved with each
+   * round. A copy: later rounds do not change it.
+   */
+  state(): StrategyState;
+  /**
+   * Continues from a state `state()` returned, e.g. after a coordinator restart.
+   *
+   * @throws FedlearnError `INVALID_CONFIG` if the state is another strategy's or does not fit.
+   */
+  restore(state: StrategyState): void;
+}
+
+/**
+ * A strategy's state: plain JSON plus float64 vectors (structured-cloneable, so a store can write
+ * the vectors as binary rather than as JSON numbers).
+ */
+export interface StrategyState {
+  name: string;
+  options: Record<string, unknown>;
+  /** Rounds aggregated so far (for bias corrections and schedules); 0 when the strategy keeps none. */
+  round?: number;
+  tensors: Record<string, Float64Array>;
+}
+
+/** The fit instructions a strategy may set; the job's `fit` settings supply the rest. */
+export interface StrategyFitConfig {
+  proximalMu?: number;
 }
