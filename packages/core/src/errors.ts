@@ -57,6 +57,13 @@ export const ERROR_CODES = [
   'REGISTRY_UNAVAILABLE',
   'REGISTRY_BAD_RESPONSE',
   'MODEL_FORMAT_INVALID',
+  // serving (issue 9)
+  'MODEL_NOT_SERVED',
+  'MODEL_NOT_READY',
+  'MODEL_VERSION_REFUSED',
+  'INPUT_SIGNATURE_MISMATCH',
+  'SERVING_QUEUE_FULL',
+  'RATE_LIMITED',
   // anything we did not anticipate, wrapped so callers still get a code
   'INTERNAL',
 ] as const;
