@@ -1,1 +1,15 @@
-export {};
+export { type BatchingOptions, DEFAULT_BATCHING, DynamicBatcher } from './batching/dynamic-batcher.js';
+export { type BatchScheduler, systemBatchScheduler } from './batching/scheduler.js';
+export type * from './inference/contract.js';
+export { CatalogInferenceService } from './inference/inference-service.js';
+export { checkInputs, MAX_ROWS_PER_REQUEST } from './inference/input-check.js';
+export {
+  createServingMetrics,
+  type ServingMetrics,
+  type ServingProtocol,
+} from './metrics/serving-metrics.js';
+export { type IntervalTimer, watchAliases } from './models/alias-watcher.js';
+export { type ServingBackend, startServingBackend } from './models/backend.js';
+export { ModelCatalog, type ModelSource } from './models/model-catalog.js';
+export { type ModelTarget, parseModelTarget } from './models/model-target.js';
+export { type ServingCore, type ServingCoreOptions, startServingCore } from './serving-core.js';
