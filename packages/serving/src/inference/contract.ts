@@ -49,6 +49,53 @@ export interface ServedModelInfo {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   ready: boolean;
+  /** Where the version came from (training job, round, run), when the registry recorded it. */
+  lineage?: ModelLineage;
+}
+
+/** How a served version was produced, from its registry record and MLmodel. */
+export interface ModelLineage {
+  jobId?: string;
+  runId?: string;
+  round?: number;
+  createdAt: string;
+  strategy?: string;
+  secureAggregation?: boolean;
+  /** Evaluation metrics of this version. */
+  metrics: Record<string, number>;
+}
+
+/** Metrics of one registered version of the same job: one entry per training round that registered a model. */
+export interface RoundMetricsEntry {
+  round: number;
+  version: string;
+  metrics: Record<string, number>;
+}
+
+export type ExplanationMethod = 'integrated-gradients' | 'gradient-x-input';
+
+export interface ExplainRequest {
+  model: string;
+  version?: string;
+  id?: string;
+  /** One instance, flattened to the model's input width. */
+  instance: Float32Array;
+  /** Output index to explain; the predicted class by default. */
+  target?: number;
+  method?: ExplanationMethod;
+  /** Integration steps (integrated gradients only). */
+  steps?: number;
+}
+
+export interface Explanation {
+  id?: string;
+  model: string;
+  version: string;
+  method: ExplanationMethod;
+  target: number;
+  probabilities: number[];
+  /** One attribution per input feature, in input order. */
+  attributions: Float32Array;
 }
 
 export interface InferenceRequest {
@@ -91,4 +138,8 @@ export interface InferenceService {
   infer(request: InferenceRequest, options?: InferOptions): Promise<InferenceResult>;
   /** Subscribe to swaps; returns an unsubscribe function. */
   onSwap(listener: (event: ModelSwapEvent) => void): () => void;
+  /** Per-feature attribution for one instance (added for REST/GraphQL explain; optional for stand-ins). */
+  explain?(request: ExplainRequest): Promise<Explanation>;
+  /** Metrics per round of the job that produced the served version (optional for stand-ins). */
+  trainingHistory?(name: string): Promise<RoundMetricsEntry[]>;
 }
