@@ -13,3 +13,15 @@ export { type ServingBackend, startServingBackend } from './models/backend.js';
 export { ModelCatalog, type ModelSource } from './models/model-catalog.js';
 export { type ModelTarget, parseModelTarget } from './models/model-target.js';
 export { type ServingCore, type ServingCoreOptions, startServingCore } from './serving-core.js';
+export {
+  DEFAULT_STREAM_LIMITS,
+  parseRequestEntry,
+  resultFields,
+  type StreamLimits,
+} from './streams/stream-entry.js';
+export {
+  type StreamsWorkerEvent,
+  type StreamsWorkerHandle,
+  type StreamsWorkerOptions,
+  startStreamsWorker,
+} from './streams/worker.js';
