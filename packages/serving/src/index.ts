@@ -12,6 +12,14 @@ export { type IntervalTimer, watchAliases } from './models/alias-watcher.js';
 export { type ServingBackend, startServingBackend } from './models/backend.js';
 export { ModelCatalog, type ModelSource } from './models/model-catalog.js';
 export { type ModelTarget, parseModelTarget } from './models/model-target.js';
+export {
+  type BadRow,
+  type BatchPredictOptions,
+  type BatchPredictSummary,
+  batchPredict,
+  listInputFiles,
+} from './predict/batch-predict.js';
+export { formatOf, type InputRecord, type RecordFormat, readRecords } from './predict/input-records.js';
 export { type ServingCore, type ServingCoreOptions, startServingCore } from './serving-core.js';
 export {
   DEFAULT_STREAM_LIMITS,

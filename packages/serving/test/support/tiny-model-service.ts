@@ -49,6 +49,8 @@ export class TinyModelService implements InferenceService {
   readonly unavailable = new Set<string>();
   now = 0;
   calls = 0;
+  /** Feature names the signature declares (none by default). */
+  featureNames: string[] | undefined;
   /** Every infer fails SERVING_QUEUE_FULL while set. */
   queueFull = false;
   /** Failing inference `failNext` times, to test retries and dead letters. */
@@ -93,7 +95,14 @@ export class TinyModelService implements InferenceService {
       version: entry.version,
       alias: 'champion',
       platform: 'tfjs',
-      inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, FEATURES] }],
+      inputs: [
+        {
+          name: 'input',
+          datatype: 'FP32',
+          shape: [-1, FEATURES],
+          ...(this.featureNames ? { featureNames: this.featureNames } : {}),
+        },
+      ],
       outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, CLASSES] }],
       ready: true,
     };
