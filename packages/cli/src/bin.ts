@@ -5,6 +5,7 @@ import { CLIENT_HELP, runClientCommand } from './commands/client.js';
 import { DEMO_HELP, runDemoCommand } from './commands/demo.js';
 import type { CommandIo } from './commands/io.js';
 import { runModelsCommand } from './commands/models.js';
+import { PREDICT_HELP, runPredictCommand } from './commands/predict.js';
 import { runServerCommand, SERVER_HELP } from './commands/server.js';
 
 const HELP = `fedlearn — federated learning in TypeScript
@@ -16,12 +17,18 @@ Commands:
   server    run a coordinator
   client    run one client against a coordinator
   models    list, show and promote registered model versions
+  predict   predict JSONL/CSV files offline with a registered model
   help      show help for a command (fedlearn help demo)
 
 Run \`fedlearn <command> --help\` for a command's options.
 `;
 
-const HELPS: Record<string, string> = { demo: DEMO_HELP, server: SERVER_HELP, client: CLIENT_HELP };
+const HELPS: Record<string, string> = {
+  demo: DEMO_HELP,
+  server: SERVER_HELP,
+  client: CLIENT_HELP,
+  predict: PREDICT_HELP,
+};
 
 async function main(argv: string[]): Promise<number> {
   const io: CommandIo = {
@@ -40,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       return runClientCommand(rest, io);
     case 'models':
       return runModelsCommand(rest, io);
+    case 'predict':
+      return runPredictCommand(rest, io, Boolean(process.stderr.isTTY) && io.env.CI === undefined);
     case 'help':
     case '--help':
     case '-h':

@@ -277,6 +277,37 @@ export const ERROR_TABLE = {
     grpc: 'UNAVAILABLE',
     meaning: "The server's TLS certificate is not trusted by this client (pass its CA with --ca).",
   },
+  // serving (issue 9)
+  MODEL_NOT_SERVED: {
+    http: 404,
+    grpc: 'NOT_FOUND',
+    meaning: 'No served model (or version of it) has this name.',
+  },
+  MODEL_NOT_READY: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    meaning: 'The model is known but not loaded and warmed up yet.',
+  },
+  MODEL_VERSION_REFUSED: {
+    http: 422,
+    grpc: 'FAILED_PRECONDITION',
+    meaning: 'A new model version failed its checks and was not swapped in; the old one keeps serving.',
+  },
+  INPUT_SIGNATURE_MISMATCH: {
+    http: 422,
+    grpc: 'INVALID_ARGUMENT',
+    meaning: "A prediction input does not match the model's signature (shape, datatype or feature names).",
+  },
+  SERVING_QUEUE_FULL: {
+    http: 503,
+    grpc: 'RESOURCE_EXHAUSTED',
+    meaning: "The model's request queue is full; retry with backoff.",
+  },
+  RATE_LIMITED: {
+    http: 429,
+    grpc: 'RESOURCE_EXHAUSTED',
+    meaning: 'This caller sent more requests than its rate limit allows; retry later.',
+  },
   // anything we did not anticipate, wrapped so callers still get a code
   INTERNAL: {
     http: 500,

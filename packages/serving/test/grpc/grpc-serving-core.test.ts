@@ -1,0 +1,107 @@
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GrpcServerHandle, startGrpcServer } from '../../src/grpc/server.js';
+import { startServingBackend } from '../../src/models/backend.js';
+import { type ServingCore, startServingCore } from '../../src/serving-core.js';
+import { capturingLogger } from '../fixtures/harness.js';
+import {
+  createTestRegistry,
+  MODEL,
+  type TestRegistry,
+  tinyClassifier,
+} from '../fixtures/registered-models.js';
+import { type Client, failure, inferenceClient, unary } from './grpc-client.js';
+
+const ROW = [0.1, 0.2, 0.3, 0.4];
+
+function request(id: string, shape = [1, 4], values = ROW) {
+  const raw = Buffer.alloc(values.length * 4);
+  for (const [i, v] of values.entries()) raw.writeFloatLE(v, i * 4);
+  return {
+    model_name: MODEL,
+    id,
+    inputs: [{ name: 'hidden_input', datatype: 'FP32', shape }],
+    raw_input_contents: [raw],
+  };
+}
+
+describe('gRPC end to end through the serving core (a model registered in a real local registry)', () => {
+  let registry: TestRegistry;
+  let core: ServingCore;
+  let server: GrpcServerHandle;
+  let client: Client;
+
+  beforeAll(async () => {
+    await startServingBackend('cpu');
+    registry = await createTestRegistry();
+    await registry.register(await tinyClassifier(1));
+    core = await startServingCore({
+      source: registry.lifecycle,
+      models: [MODEL],
+      logger: capturingLogger().logger,
+      pollIntervalMs: 0,
+    });
+    server = await startGrpcServer(core.service, { host: '127.0.0.1', port: 0 });
+    client = inferenceClient(`127.0.0.1:${server.port}`);
+  });
+  afterAll(async () => {
+    client.close();
+    await server.close();
+    core.close();
+    await registry.cleanup();
+  });
+
+  it('answers metadata and raw inference from the champion, then from the new champion after a swap', async () => {
+    const metadata = await unary<{ versions: string[]; inputs: { name: string; shape: number[] }[] }>(
+      client,
+      'ModelMetadata',
+      { name: MODEL },
+    );
+    expect(metadata.versions).toEqual(['1']);
+    expect(metadata.inputs[0]).toMatchObject({ name: 'hidden_input', shape: [-1, 4] });
+
+    const first = await unary<{ model_version: string; id: string; raw_output_contents: Buffer[] }>(
+      client,
+      'ModelInfer',
+      request('before'),
+    );
+    expect(first).toMatchObject({ model_version: '1', id: 'before' });
+    const probabilities = Array.from({ length: 3 }, (_, i) =>
+      first.raw_output_contents[0]!.readFloatLE(i * 4),
+    );
+    expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+
+    const v2 = await registry.register(await tinyClassifier(2));
+    await registry.setChampion(v2);
+    await core.catalog.refresh();
+
+    const call = (client['ModelStreamInfer'] as () => grpc.ClientDuplexStream<unknown, unknown>)();
+    const answers: { error_message: string; infer_response: { id: string; model_version: string } }[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('data', (a) => answers.push(a as (typeof answers)[number]));
+      call.on('end', resolve);
+      call.on('error', reject);
+    });
+    call.write(request('after'));
+    call.write(request('wrong-width', [1, 3], [1, 2, 3]));
+    call.end();
+    await ended;
+    const byId = new Map(answers.map((a) => [a.infer_response.id, a]));
+    expect(byId.get('after')).toMatchObject({
+      error_message: '',
+      infer_response: { model_version: String(v2) },
+    });
+    expect(byId.get('wrong-width')!.error_message).toMatch(
+      /^INPUT_SIGNATURE_MISMATCH: inputs\[0\]\.shape\[1\]/,
+    );
+  });
+
+  it("maps the core's refusals to gRPC status codes", async () => {
+    const wrongName = { ...request('x'), inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 4] }] };
+    expect((await failure(unary(client, 'ModelInfer', wrongName))).code).toBe(grpc.status.INVALID_ARGUMENT);
+    const unknown = { ...request('y'), model_name: 'not-served' };
+    const error = await failure(unary(client, 'ModelInfer', unknown));
+    expect(error.code).toBe(grpc.status.NOT_FOUND);
+    expect(error.details).toMatch(/^MODEL_NOT_SERVED/);
+  });
+});
