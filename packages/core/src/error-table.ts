@@ -129,6 +129,11 @@ export const ERROR_TABLE = {
     grpc: 'ABORTED',
     meaning: 'The round ended without a result (e.g. the job was cancelled).',
   },
+  DEADLINE_EXCEEDED: {
+    http: 504,
+    grpc: 'DEADLINE_EXCEEDED',
+    meaning: 'A request was not answered before its deadline (e.g. a prediction waiting in a full batch queue).',
+  },
   QUORUM_NOT_REACHED: {
     http: 503,
     grpc: 'UNAVAILABLE',

@@ -37,6 +37,7 @@ const PINNED = [
   'NOT_SAMPLED',
   'DUPLICATE_UPDATE',
   'ROUND_ABORTED',
+  'DEADLINE_EXCEEDED',
   'QUORUM_NOT_REACHED',
   'JOB_NOT_FOUND',
   'JOB_CONFLICT',
@@ -121,7 +122,7 @@ describe('the error vocabulary', () => {
 
   it('knows its own codes and nothing else, not even inherited keys', () => {
     expect(isErrorCode('STALE_ROUND')).toBe(true);
-    for (const other of ['toString', '__proto__', 'constructor', 'stale_round', 'DEADLINE_EXCEEDED', 42]) {
+    for (const other of ['toString', '__proto__', 'constructor', 'stale_round', 'NO_SUCH_CODE', 42]) {
       expect(isErrorCode(other), String(other)).toBe(false);
     }
     expect(toFedlearnError(new Error('boom')).code).toBe('INTERNAL');
