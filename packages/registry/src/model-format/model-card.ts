@@ -8,7 +8,7 @@ function cell(value: unknown): string {
 /** How the card names each evaluation set. */
 const EVALUATION_SET_TEXT: Record<EvaluationSet, string> = {
   'server-test-set': 'on the coordinator’s server-side test set',
-  'clients-held-out': 'on the clients’ held-out data, as the clients reported it (federated evaluation)',
+  'clients-held-out': 'on the clients’ held-out data: federated evaluation, as the clients reported it',
 };
 
 /** What a reader should keep in mind about metrics from each set. */

@@ -148,7 +148,7 @@ describe('model version folder', () => {
     const card = fromUtf8(files.get('README.md')!);
     expect(card).toContain('- accuracy: 0.93 (on the coordinator’s server-side test set)');
     expect(card).toContain(
-      '- federated_loss: 0.3 (on the clients’ held-out data, as the clients reported it',
+      '- federated_loss: 0.3 (on the clients’ held-out data: federated evaluation, as the clients reported it)',
     );
     expect(card).toContain(
       'Per round, as for this version: `accuracy` on the coordinator’s server-side test set',
