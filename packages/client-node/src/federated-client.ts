@@ -11,6 +11,7 @@ import {
   toFrames,
 } from '@fedlearn/core';
 import { io, type Socket } from 'socket.io-client';
+import { untrustedCertificateError } from './tls-trust.js';
 
 export interface FederatedClientOptions {
   /** Coordinator URL, e.g. `http://127.0.0.1:8700`. */
@@ -133,6 +134,9 @@ export class FederatedClient {
         this.fail(new FedlearnError('UNAUTHORIZED', error.data?.message ?? error.message));
         return;
       }
+      // An untrusted certificate stays untrusted: say how to fix it and stop, rather than retry.
+      const untrusted = untrustedCertificateError(error, this.options.serverUrl);
+      if (untrusted) return this.fail(untrusted);
       this.emit({ type: 'connect_error', message: error.message });
     });
     socket.on(FRAME_EVENT, (frame: unknown) => {

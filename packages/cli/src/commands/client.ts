@@ -18,7 +18,9 @@ Usage: FEDLEARN_CLIENT_TOKEN=... fedlearn client --server URL --index I [options
   --seed S            partition and model seed (default 42)
   --id NAME           client id (default client-I)
   --backend B         auto | tensorflow | wasm | cpu (default auto)
-  --ca FILE           trust this CA certificate (for an https coordinator)
+  --ca FILE           trust this CA certificate (PEM) for an https coordinator whose
+                      certificate is self-signed or from a private CA; without it the
+                      client stops with TLS_CERT_UNTRUSTED rather than retry
   --dropout P         fault injection, P in [0, 1): in each secure round, with probability P,
                       vanish at a random SecAgg+ stage (go silent or disconnect), seeded by
                       --seed, the round and --index; come back for later rounds (default 0)

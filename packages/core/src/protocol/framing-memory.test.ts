@@ -46,4 +46,15 @@ describe('FrameAssembler memory', () => {
     expect(expired).toEqual(['TRANSFER_INCOMPLETE']);
     expect(assembler.bufferedBytes).toBe(0);
   });
+
+  it('copies each chunk into a plain Uint8Array, so later reuse of a Node Buffer cannot change it', () => {
+    const assembler = new FrameAssembler({ maxPayloadBytes: 100, chunkBytes: 100 });
+    const chunk = Buffer.from([1, 2, 3]);
+    assembler.accept(head(1, 3, 1));
+    const message = assembler.accept({ f: 'c', id: 1, i: 0, data: chunk });
+    chunk.fill(9);
+    const payload = message?.params as Uint8Array;
+    expect(Object.getPrototypeOf(payload)).toBe(Uint8Array.prototype);
+    expect([...payload]).toEqual([1, 2, 3]);
+  });
 });

@@ -185,8 +185,8 @@ export class FrameAssembler {
         { details: { ...details, limit: this.maxBufferedBytes } },
       );
     }
-    // A copy: the socket's buffer may be reused once this frame's handler returns.
-    pending.parts.push(data.slice());
+    // A plain Uint8Array copy: a Node Buffer's slice() is a view, and the socket may reuse its memory.
+    pending.parts.push(new Uint8Array(data));
     this.buffered += data.length;
     if (pending.parts.length < pending.chunks) return undefined;
     this.drop(frame.id, pending);

@@ -2,19 +2,34 @@ import { z } from 'zod';
 import { type ErrorCode, FedlearnError, isErrorCode } from '../errors.js';
 import { echoable } from './peer-values.js';
 
-/** Client ids are chosen by clients: short, printable, safe in logs and file names. */
-export const clientIdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._:-]+$/, 'use letters, digits and . _ : - only');
+/**
+ * Names a peer chooses that may end up as object keys. `Object.prototype`'s own names
+ * (`__proto__`, `constructor`, `toString`, ...) are refused so that no such key can reach or
+ * shadow a prototype, whatever container a later layer keeps them in.
+ */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+function plainName(max: number) {
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+      'start with a letter or digit; use letters, digits and . _ : - only',
+    )
+    .refine((name) => !PROTOTYPE_KEYS.has(name), 'is a reserved name');
+}
+
+/** Client ids are chosen by clients: short, printable, safe in logs, file names and object keys. */
+export const clientIdSchema = plainName(128);
 
 const finite = z.number().finite();
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const jobId = z.string().min(1).max(128);
 const round = z.number().int().positive();
 const metrics = z
-  .record(z.string().max(64), finite)
+  .record(plainName(64), finite)
   .refine((m) => Object.keys(m).length <= 64, 'too many metrics');
 /** Binary fields arrive as Buffer in Node and as ArrayBuffer or Uint8Array in browsers. */
 const binary = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected binary data');
@@ -204,7 +219,10 @@ function parseWith<T>(schema: z.ZodType<T>, raw: unknown, side: string): T {
   if (result.success) return result.data;
   const issues = result.error.issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .map(
+      (issue) =>
+        `${issue.path.map((part) => String(part).slice(0, 64)).join('.') || '(root)'}: ${issue.message}`,
+    )
     .join('; ');
   const type = echoable(
     typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined,
