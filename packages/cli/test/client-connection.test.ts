@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ClientEvent, FederatedClient, selectBackend, TfjsTrainer } from '@fedlearn/client-node';
-import { isFedlearnError } from '@fedlearn/core';
+import { type Clock, isFedlearnError, ManualClock } from '@fedlearn/core';
 import { Coordinator } from '@fedlearn/server';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -67,23 +67,51 @@ describe('FederatedClient connection handling', () => {
     const first = await start();
     const port = Number(new URL(first.url).port);
     const events: ClientEvent['type'][] = [];
+    // The client's timers run on a clock the test moves; each records its delay when it fires.
+    const clock = new ManualClock(Date.now());
+    const fired: number[] = [];
+    let onDisconnected!: () => void;
+    const clientDisconnected = new Promise<void>((done) => {
+      onDisconnected = done;
+    });
+    const recording: Clock = {
+      now: () => clock.now(),
+      setTimeout: (callback, ms) =>
+        clock.setTimeout(() => {
+          fired.push(ms);
+          callback();
+        }, ms),
+      clearTimeout: (handle) => clock.clearTimeout(handle),
+    };
     const client = new FederatedClient({
       serverUrl: first.url,
       token: TOKEN,
       clientId: 'phoenix',
       trainer: tinyTrainer(),
       handleSignals: false,
-      reconnect: { initialDelayMs: 50, maxDelayMs: 200, jitter: 0.5 },
-      onEvent: (e) => events.push(e.type),
+      reconnect: { initialDelayMs: 400, maxDelayMs: 2000, jitter: 0.5 },
+      clock: recording,
+      random: () => 0.9,
+      onEvent: (e) => {
+        events.push(e.type);
+        if (e.type === 'disconnected') onDisconnected();
+      },
     });
     cleanups.push(() => client.stop());
     await client.start();
     await joined(first, 'phoenix');
     await first.stop();
+    await clientDisconnected; // its reconnection timer is set by now
     const second = await start(port);
     cleanups.push(() => second.stop());
+    // Backoff 400 ms ± 50 % jitter, with the jitter draw 0.9: 400 · (1 + 0.5 · 0.8) = 560 ms.
+    clock.advance(559);
+    expect(fired).toEqual([]);
+    expect(events.filter((t) => t === 'connected')).toHaveLength(1);
+    clock.advance(1);
+    expect(fired).toEqual([560]);
     await joined(second, 'phoenix');
-    expect(events.filter((t) => t === 'connected').length).toBe(2);
+    expect(events.filter((t) => t === 'connected')).toHaveLength(2);
     expect(events).toContain('disconnected');
     expect(second.clients.get('phoenix')?.info.dataFingerprint?.examples).toBe(2);
   });

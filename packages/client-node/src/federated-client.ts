@@ -1,12 +1,14 @@
 import {
   type ClientMessage,
   ClientSession,
+  type Clock,
   DEFAULT_MAX_PARAMS_BYTES,
   FedlearnError,
   FRAME_EVENT,
   FrameAssembler,
   isErrorCode,
   type SessionEvent,
+  systemClock,
   type Trainer,
   toFrames,
 } from '@fedlearn/core';
@@ -24,6 +26,10 @@ export interface FederatedClientOptions {
   ca?: string;
   /** Reconnection backoff: doubles from `initialDelayMs` up to `maxDelayMs`, ± `jitter` (0–1). */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number; jitter?: number };
+  /** Times the reconnection after the coordinator closed the socket (injected in tests). */
+  clock?: Clock;
+  /** Uniform in [0, 1), for the backoff's jitter (injected in tests). */
+  random?: () => number;
   maxPayloadBytes?: number;
   chunkBytes?: number;
   onEvent?: (event: ClientEvent) => void;
@@ -119,13 +125,13 @@ export class FederatedClient {
       if (reason === 'io server disconnect' && !this.stopped) {
         const base = reconnect.initialDelayMs ?? 500;
         const jitter = reconnect.jitter ?? 0.5;
-        const timer = setTimeout(
+        const random = this.options.random ?? Math.random;
+        (this.options.clock ?? systemClock).setTimeout(
           () => {
             if (!this.stopped) socket.connect();
           },
-          base * (1 + jitter * (2 * Math.random() - 1)),
+          base * (1 + jitter * (2 * random() - 1)),
         );
-        timer.unref();
       }
     });
     socket.on('connect_error', (error: Error & { data?: { code?: unknown; message?: string } }) => {
