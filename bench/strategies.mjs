@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as core from '../packages/core/dist/index.js';
+import { checksum, median } from './stats.mjs';
 
 const STRATEGIES = ['fedavg', 'fedadam', 'median', 'trimmedmean', 'krum', 'multikrum', 'bulyan'];
 const CLIENTS = [10, 100];
@@ -242,19 +243,6 @@ function sqdist(a, b) {
     s += d * d;
   }
   return s;
-}
-
-// Shows both implementations computed the same model (and keeps the work from being optimised away).
-function checksum(model) {
-  let s = 0;
-  for (let i = 0; i < model.length; i += 97) s += model[i] * ((i % 13) + 1);
-  return s;
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 // ---------------------------------------------------------------- parent: spawn, compare, report

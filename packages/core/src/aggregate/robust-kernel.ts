@@ -35,7 +35,16 @@ export interface RobustKernel {
   /** Σ (a − b)² over n floats (a multiple of 8) at byte offsets a and b. */
   sqdist(a: number, b: number, n: number): number;
   /** The 2×4 tile of `sqdist`: rows a0, a1 against b0..b3, eight float64 written at out (a0b0..a0b3, a1b0..a1b3). */
-  sqdist2x4(a0: number, a1: number, b0: number, b1: number, b2: number, b3: number, n: number, out: number): void;
+  sqdist2x4(
+    a0: number,
+    a1: number,
+    b0: number,
+    b1: number,
+    b2: number,
+    b3: number,
+    n: number,
+    out: number,
+  ): void;
 }
 
 interface RobustExports {

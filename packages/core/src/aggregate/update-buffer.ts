@@ -145,7 +145,8 @@ export class UpdateBuffer {
         }
       }
     }
-    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) distances[i * n + j] = distances[j * n + i] as number;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < i; j++) distances[i * n + j] = distances[j * n + i] as number;
     return distances;
   }
 
