@@ -62,20 +62,16 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
       if (factor < 0) sign = -sign;
     }
     const j = alpha - i;
-    const below =
+    // log of C(α,i)·q^k·(1−q)^(α−k)·e^((k²−k)/2σ²)·½erfc(x), for the two halves of the series.
+    const half = (k: number, x: number) =>
       logBinomial +
-      i * Math.log(q) +
-      j * Math.log1p(-q) +
-      (i * i - i) / s2 +
+      k * Math.log(q) +
+      (alpha - k) * Math.log1p(-q) +
+      (k * k - k) / s2 +
       Math.log(0.5) +
-      logErfc((i - z0) / Math.sqrt(s2));
-    const above =
-      logBinomial +
-      j * Math.log(q) +
-      i * Math.log1p(-q) +
-      (j * j - j) / s2 +
-      Math.log(0.5) +
-      logErfc((z0 - j) / Math.sqrt(s2));
+      logErfc(x);
+    const below = half(i, (i - z0) / Math.sqrt(s2));
+    const above = half(j, (z0 - j) / Math.sqrt(s2));
     const term = logAdd(below, above);
     if (sign > 0) positive = logAdd(positive, term);
     else negative = logAdd(negative, term);
