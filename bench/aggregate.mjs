@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRng, createWeightedSum } from '../packages/core/dist/index.js';
+import { checksum, median } from './stats.mjs';
 
 const CLIENTS = [10, 100];
 const LENGTHS = [100_000, 1_000_000];
@@ -178,19 +179,6 @@ function naiveAverage(updates, weights) {
   const model = new Float32Array(d);
   for (let i = 0; i < d; i++) model[i] = acc[i] / total;
   return { model, foldMs };
-}
-
-// Proves every mode computed the same model (and keeps the work from being optimised away).
-function checksum(model) {
-  let s = 0;
-  for (let i = 0; i < model.length; i += 97) s += model[i] * ((i % 13) + 1);
-  return s;
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 // ---------------------------------------------------------------- parent: spawn, compare, report

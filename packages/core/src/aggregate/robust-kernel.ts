@@ -34,11 +34,23 @@ export interface RobustKernel {
   ): void;
   /** Σ (a − b)² over n floats (a multiple of 8) at byte offsets a and b. */
   sqdist(a: number, b: number, n: number): number;
+  /** The 2×4 tile of `sqdist`: rows a0, a1 against b0..b3, eight float64 written at out (a0b0..a0b3, a1b0..a1b3). */
+  sqdist2x4(
+    a0: number,
+    a1: number,
+    b0: number,
+    b1: number,
+    b2: number,
+    b3: number,
+    n: number,
+    out: number,
+  ): void;
 }
 
 interface RobustExports {
   sorted_mean: RobustKernel['sortedMean'];
   sqdist: RobustKernel['sqdist'];
+  sqdist_2x4: RobustKernel['sqdist2x4'];
 }
 
 /** The wasm SIMD kernels, or undefined where the runtime cannot run them. */
@@ -61,6 +73,7 @@ export function createWasmRobustKernel(): RobustKernel | undefined {
     },
     sortedMean: exports.sorted_mean,
     sqdist: exports.sqdist,
+    sqdist2x4: exports.sqdist_2x4,
   };
 }
 
@@ -98,13 +111,23 @@ export function createJsRobustKernel(): RobustKernel {
         }
       }
     },
-    sqdist(a, b, n) {
-      let sum = 0;
-      for (let i = 0, x = a / 4, y = b / 4; i < n; i++, x++, y++) {
-        const d = (f32[x] as number) - (f32[y] as number);
-        sum += d * d;
-      }
-      return sum;
+    sqdist,
+    sqdist2x4(a0, a1, b0, b1, b2, b3, n, out) {
+      const results = new Float64Array(buffer, out, 8);
+      [a0, a1].forEach((a, r) => {
+        [b0, b1, b2, b3].forEach((b, c) => {
+          results[r * 4 + c] = sqdist(a, b, n);
+        });
+      });
     },
   };
+
+  function sqdist(a: number, b: number, n: number): number {
+    let sum = 0;
+    for (let i = 0, x = a / 4, y = b / 4; i < n; i++, x++, y++) {
+      const d = (f32[x] as number) - (f32[y] as number);
+      sum += d * d;
+    }
+    return sum;
+  }
 }

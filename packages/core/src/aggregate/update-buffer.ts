@@ -112,18 +112,36 @@ export class UpdateBuffer {
     return out;
   }
 
-  /** The n×n matrix of squared L2 distances between the rows, row-major, in float64. */
+  /**
+   * The n×n matrix of squared L2 distances between the rows, row-major, in float64. Walks the
+   * columns in blocks that keep every row's block in L2, and the pairs in 2×4 tiles.
+   */
   squaredDistances(): Float64Array {
     const n = this.rows;
     const distances = new Float64Array(n * n);
+    const out = n * this.stride;
+    this.impl.ensure(out + 64);
+    const tile = new Float64Array(this.impl.buffer, out, 8);
+    const add = (i: number, j: number, d: number) => {
+      distances[i * n + j] = (distances[i * n + j] as number) + d;
+    };
     const floats = this.stride / 4;
     for (let start = 0; start < floats; start += DISTANCE_FLOATS) {
       const span = Math.min(DISTANCE_FLOATS, floats - start);
-      for (let i = 0; i < n; i++) {
-        const a = i * this.stride + start * 4;
-        for (let j = i + 1; j < n; j++) {
-          distances[i * n + j] =
-            (distances[i * n + j] as number) + this.impl.sqdist(a, j * this.stride + start * 4, span);
+      const at = (row: number) => row * this.stride + start * 4;
+      for (let i = 0; i + 1 < n; i += 2) {
+        add(i, i + 1, this.impl.sqdist(at(i), at(i + 1), span));
+        let j = i + 2;
+        for (; j + 3 < n; j += 4) {
+          this.impl.sqdist2x4(at(i), at(i + 1), at(j), at(j + 1), at(j + 2), at(j + 3), span, out);
+          for (let c = 0; c < 4; c++) {
+            add(i, j + c, tile[c] as number);
+            add(i + 1, j + c, tile[4 + c] as number);
+          }
+        }
+        for (; j < n; j++) {
+          add(i, j, this.impl.sqdist(at(i), at(j), span));
+          add(i + 1, j, this.impl.sqdist(at(i + 1), at(j), span));
         }
       }
     }
