@@ -1,5 +1,18 @@
 export { type BatchingOptions, DEFAULT_BATCHING, DynamicBatcher } from './batching/dynamic-batcher.js';
 export { type BatchScheduler, systemBatchScheduler } from './batching/scheduler.js';
+export { DriftMonitor, type DriftMonitorOptions, type DriftScore } from './drift/drift-monitor.js';
+export {
+  binIndex,
+  DRIFT_REFERENCE_FILE,
+  DRIFT_REFERENCE_FORMAT,
+  type DriftReference,
+  histogramCounts,
+  parseDriftReference,
+  readDriftReference,
+  serializeDriftReference,
+  uniformEdges,
+} from './drift/drift-reference.js';
+export { populationStabilityIndex } from './drift/psi.js';
 export type * from './inference/contract.js';
 export { CatalogInferenceService } from './inference/inference-service.js';
 export { checkInputs, MAX_ROWS_PER_REQUEST } from './inference/input-check.js';
