@@ -104,4 +104,37 @@ describe('gRPC end to end through the serving core (a model registered in a real
     expect(error.code).toBe(grpc.status.NOT_FOUND);
     expect(error.details).toMatch(/^MODEL_NOT_SERVED/);
   });
+
+  it('hot swap under gRPC load: no request fails and every response names the version that produced it', async () => {
+    const before = core.service.modelInfo(MODEL).version;
+    const versions: string[] = [];
+    const failures: unknown[] = [];
+    let swapped = false;
+    const clients = 8;
+    // Each load client keeps one request in flight until the swap is done and 20 more have been answered.
+    const load = Array.from({ length: clients }, async (_, c) => {
+      let afterSwap = 0;
+      for (let i = 0; afterSwap < 20; i += 1) {
+        try {
+          const wasSwapped = swapped;
+          const r = await unary<{ model_version: string }>(client, 'ModelInfer', request(`c${c}-${i}`));
+          versions.push(r.model_version);
+          if (wasSwapped) afterSwap += 1;
+        } catch (error) {
+          failures.push(error);
+          if (failures.length > 10) return;
+        }
+      }
+    });
+    const next = await registry.register(await tinyClassifier(3));
+    await registry.setChampion(next);
+    await core.catalog.refresh();
+    swapped = true;
+    await Promise.all(load);
+    expect(failures).toEqual([]);
+    expect(new Set(versions)).toContain(String(next));
+    expect([...new Set(versions)].every((v) => v === before || v === String(next))).toBe(true);
+    // Requests sent after the swap completed are all answered by the new version.
+    expect(versions.slice(-clients)).toEqual(new Array(clients).fill(String(next)));
+  });
 });
