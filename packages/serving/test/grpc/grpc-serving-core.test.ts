@@ -1,15 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GrpcServerHandle, startGrpcServer } from '../../src/grpc/server.js';
-import { startServingBackend } from '../../src/models/backend.js';
-import { type ServingCore, startServingCore } from '../../src/serving-core.js';
-import { capturingLogger } from '../fixtures/harness.js';
-import {
-  createTestRegistry,
-  MODEL,
-  type TestRegistry,
-  tinyClassifier,
-} from '../fixtures/registered-models.js';
+import type { ServingCore } from '../../src/serving-core.js';
+import { MODEL, type TestRegistry } from '../fixtures/registered-models.js';
+import { promoteNewVersion, startRegisteredCore } from '../support/registered-core.js';
 import { type Client, failure, inferenceClient, unary } from './grpc-client.js';
 
 const ROW = [0.1, 0.2, 0.3, 0.4];
@@ -32,15 +26,7 @@ describe('gRPC end to end through the serving core (a model registered in a real
   let client: Client;
 
   beforeAll(async () => {
-    await startServingBackend('cpu');
-    registry = await createTestRegistry();
-    await registry.register(await tinyClassifier(1));
-    core = await startServingCore({
-      source: registry.lifecycle,
-      models: [MODEL],
-      logger: capturingLogger().logger,
-      pollIntervalMs: 0,
-    });
+    ({ registry, core } = await startRegisteredCore());
     server = await startGrpcServer(core.service, { host: '127.0.0.1', port: 0 });
     client = inferenceClient(`127.0.0.1:${server.port}`);
   });
@@ -71,9 +57,7 @@ describe('gRPC end to end through the serving core (a model registered in a real
     );
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
 
-    const v2 = await registry.register(await tinyClassifier(2));
-    await registry.setChampion(v2);
-    await core.catalog.refresh();
+    const v2 = await promoteNewVersion(registry, core, 2);
 
     const call = (client['ModelStreamInfer'] as () => grpc.ClientDuplexStream<unknown, unknown>)();
     const answers: { error_message: string; infer_response: { id: string; model_version: string } }[] = [];
@@ -126,9 +110,7 @@ describe('gRPC end to end through the serving core (a model registered in a real
         }
       }
     });
-    const next = await registry.register(await tinyClassifier(3));
-    await registry.setChampion(next);
-    await core.catalog.refresh();
+    const next = await promoteNewVersion(registry, core, 3);
     swapped = true;
     await Promise.all(load);
     expect(failures).toEqual([]);

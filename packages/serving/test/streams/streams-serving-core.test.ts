@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startServingBackend } from '../../src/models/backend.js';
-import { type ServingCore, startServingCore } from '../../src/serving-core.js';
+import type { ServingCore } from '../../src/serving-core.js';
 import { type StreamsWorkerHandle, startStreamsWorker } from '../../src/streams/worker.js';
-import { capturingLogger } from '../fixtures/harness.js';
-import {
-  createTestRegistry,
-  MODEL,
-  type TestRegistry,
-  tinyClassifier,
-} from '../fixtures/registered-models.js';
+import { MODEL, type TestRegistry } from '../fixtures/registered-models.js';
+import { promoteNewVersion, startRegisteredCore } from '../support/registered-core.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -23,15 +17,7 @@ describe('Redis Streams end to end through the serving core (registered model, r
   let worker: StreamsWorkerHandle;
 
   beforeAll(async () => {
-    await startServingBackend('cpu');
-    registry = await createTestRegistry();
-    await registry.register(await tinyClassifier(1));
-    core = await startServingCore({
-      source: registry.lifecycle,
-      models: [MODEL],
-      logger: capturingLogger().logger,
-      pollIntervalMs: 0,
-    });
+    ({ registry, core } = await startRegisteredCore());
     worker = await startStreamsWorker(core.service, {
       redis: REDIS_URL,
       requestStream: streams.requests,
@@ -69,9 +55,7 @@ describe('Redis Streams end to end through the serving core (registered model, r
       );
     expect((await count(streams.results, 1))[0]).toMatchObject({ id: 'first', model: MODEL, version: '1' });
 
-    const v2 = await registry.register(await tinyClassifier(2));
-    await registry.setChampion(v2);
-    await core.catalog.refresh();
+    const v2 = await promoteNewVersion(registry, core, 2);
     await redis.xadd(streams.requests, '*', 'model', MODEL, 'id', 'second', 'request', body(4));
     await redis.xadd(streams.requests, '*', 'model', MODEL, 'id', 'narrow', 'request', body(3));
     expect((await count(streams.results, 2))[1]).toMatchObject({ id: 'second', version: String(v2) });
