@@ -6,6 +6,7 @@ import { DEMO_HELP, runDemoCommand } from './commands/demo.js';
 import type { CommandIo } from './commands/io.js';
 import { runModelsCommand } from './commands/models.js';
 import { PREDICT_HELP, runPredictCommand } from './commands/predict.js';
+import { runServeCommand, SERVE_HELP } from './commands/serve.js';
 import { runServerCommand, SERVER_HELP } from './commands/server.js';
 
 const HELP = `fedlearn — federated learning in TypeScript
@@ -18,6 +19,7 @@ Commands:
   client    run one client against a coordinator
   models    list, show and promote registered model versions
   predict   predict JSONL/CSV files offline with a registered model
+  serve     serve the champion model over REST, GraphQL and gRPC (hot swap, batching)
   help      show help for a command (fedlearn help demo)
 
 Run \`fedlearn <command> --help\` for a command's options.
@@ -28,6 +30,7 @@ const HELPS: Record<string, string> = {
   server: SERVER_HELP,
   client: CLIENT_HELP,
   predict: PREDICT_HELP,
+  serve: SERVE_HELP,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -47,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return runClientCommand(rest, io);
     case 'models':
       return runModelsCommand(rest, io);
+    case 'serve':
+      return runServeCommand(rest, io);
     case 'predict':
       return runPredictCommand(rest, io, Boolean(process.stderr.isTTY) && io.env.CI === undefined);
     case 'help':

@@ -239,6 +239,13 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
       io.stdout(`wrote ${file}\n`);
     }
+    // The last line: the one command that serves what was just trained (no configuration needed).
+    if (registered) {
+      const homeArg = values.home ? ` --home ${JSON.stringify(home)}` : '';
+      io.stdout(
+        `serve it (REST, GraphQL and gRPC; docs at http://127.0.0.1:8800/docs): npx fedlearn serve${homeArg}\n`,
+      );
+    }
     return done.status === 'completed' ? 0 : 1;
   } finally {
     await fleet?.stop();

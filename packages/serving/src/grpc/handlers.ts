@@ -1,4 +1,4 @@
-import { FedlearnError } from '@fedlearn/core';
+import { FedlearnError, toFedlearnError } from '@fedlearn/core';
 import type {
   Metadata,
   ServerDuplexStream,
@@ -7,6 +7,7 @@ import type {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { InferenceService, InferOptions, ServedModelInfo } from '../inference/contract.js';
+import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import type { ModelInferRequest, ModelMetadataResponse, ModelStreamInferResponse } from './messages.js';
 import { toGrpcError } from './status.js';
 import { decodeInferRequest, encodeInferResponse, type TensorLimits } from './tensor-codec.js';
@@ -20,6 +21,8 @@ export interface HandlerOptions {
   /** Resolves when the caller's token is accepted; absent when auth is off. */
   authenticate?: (token: string | undefined) => boolean | Promise<boolean>;
   onError?: (error: unknown, method: string) => void;
+  /** Requests and latency of ModelInfer and each ModelStreamInfer message (protocol `grpc`). */
+  metrics?: Pick<ServingMetrics, 'observeRequest'>;
 }
 
 /** `authorization: Bearer <token>` as KServe/Triton clients send it, else `x-api-key`. */
@@ -64,9 +67,24 @@ async function runInfer(
   message: ModelInferRequest,
   inferOptions: InferOptions,
 ) {
-  const { request, raw, requestedOutputs } = decodeInferRequest(message, options.limits);
-  const result = await service.infer(request, inferOptions);
-  return encodeInferResponse(result, raw, requestedOutputs);
+  const started = performance.now();
+  const observe = (outcome: string) =>
+    options.metrics?.observeRequest(
+      'grpc',
+      message.model_name ?? '',
+      outcome,
+      (performance.now() - started) / 1000,
+    );
+  try {
+    const { request, raw, requestedOutputs } = decodeInferRequest(message, options.limits);
+    const result = await service.infer(request, inferOptions);
+    const response = encodeInferResponse(result, raw, requestedOutputs);
+    observe('ok');
+    return response;
+  } catch (error) {
+    observe(toFedlearnError(error).code);
+    throw error;
+  }
 }
 
 /** The OIP rpcs plus Triton's ModelStreamInfer, each authenticated and mapped to gRPC status codes. */

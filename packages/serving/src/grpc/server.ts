@@ -3,6 +3,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { InferenceService } from '../inference/contract.js';
+import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import { inferenceHandlers } from './handlers.js';
 import { INFERENCE_SERVICE, loadInferenceProto, PROTO_LOADER_OPTIONS } from './proto.js';
 import { DEFAULT_TENSOR_LIMITS, type TensorLimits } from './tensor-codec.js';
@@ -34,8 +35,10 @@ export interface GrpcServerOptions {
   serverVersion?: string;
   /** How often the health service re-reads readiness. Default 1000 ms. */
   healthRefreshMs?: number;
-  /** Called for every failed rpc (logging, metrics). */
+  /** Called for every failed rpc (logging). */
   onError?: (error: unknown, method: string) => void;
+  /** Records inference requests and latency under protocol `grpc`. */
+  metrics?: Pick<ServingMetrics, 'observeRequest'>;
 }
 
 export interface GrpcServerHandle {
@@ -75,6 +78,7 @@ export async function startGrpcServer(
       maxStreamInFlight: options.maxStreamInFlight ?? 64,
       ...(options.authenticate ? { authenticate: options.authenticate } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     }),
   );
 

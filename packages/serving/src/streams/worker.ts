@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { type ErrorCode, FedlearnError, isFedlearnError, toFedlearnError } from '@fedlearn/core';
 import { Redis } from 'ioredis';
 import type { InferenceService } from '../inference/contract.js';
+import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import {
   DEFAULT_STREAM_LIMITS,
   type EntryFields,
@@ -37,6 +38,8 @@ export interface StreamsWorkerOptions {
   /** Backoff after a Redis error. Default 500 ms. */
   errorBackoffMs?: number;
   onEvent?: (event: StreamsWorkerEvent) => void;
+  /** Records each answered or refused entry and its latency under protocol `streams`. */
+  metrics?: Pick<ServingMetrics, 'observeRequest'>;
 }
 
 export type StreamsWorkerEvent =
@@ -138,13 +141,23 @@ export async function startStreamsWorker(
 
   async function handle(entry: string, flat: string[], deliveries: number): Promise<void> {
     const fields = fieldsOf(flat);
+    const started = performance.now();
+    const observe = (outcome: string) =>
+      options.metrics?.observeRequest(
+        'streams',
+        fields['model'] ?? '',
+        outcome,
+        (performance.now() - started) / 1000,
+      );
     try {
       const request = parseRequestEntry(entry, fields, limits);
       const result = await service.infer(request);
       await commit(entry, options.resultStream, resultFields(entry, result));
+      observe('ok');
       emit({ type: 'result', entry, model: result.model, version: result.version });
     } catch (error) {
       const code = toFedlearnError(error).code;
+      observe(code);
       if (PERMANENT.has(code) || deliveries >= maxDeliveries) {
         await deadLetter(entry, fields, deliveries, error);
       } else {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GrpcServerHandle, startGrpcServer } from '../../src/grpc/server.js';
+import { createServingMetrics } from '../../src/metrics/serving-metrics.js';
 import { CLASSES, directPredict, TinyModelService } from '../support/tiny-model-service.js';
 import {
   type Client,
@@ -44,6 +45,7 @@ describe('gRPC Open Inference Protocol server (real sockets, client generated fr
   let handle: GrpcServerHandle;
   let client: Client;
   const errors: string[] = [];
+  const metrics = createServingMetrics();
 
   beforeAll(async () => {
     handle = await startGrpcServer(service, {
@@ -51,6 +53,7 @@ describe('gRPC Open Inference Protocol server (real sockets, client generated fr
       port: 0,
       maxMessageBytes: 64 * 1024,
       onError: (_e, method) => errors.push(method),
+      metrics,
     });
     client = inferenceClient(`127.0.0.1:${handle.port}`);
   });
@@ -299,6 +302,13 @@ describe('gRPC Open Inference Protocol server (real sockets, client generated fr
         service.unavailable.delete('tiny');
       }
       expect(errors).toContain('ModelInfer');
+    });
+
+    it('counts inference requests per outcome in the grpc protocol metrics', async () => {
+      const text = await metrics.registry.getSingleMetricAsString('fedlearn_serving_requests_total');
+      expect(text).toMatch(/\{protocol="grpc",model="tiny",outcome="ok"\} [1-9]/);
+      expect(text).toMatch(/\{protocol="grpc",model="tiny",outcome="INPUT_SIGNATURE_MISMATCH"\} [1-9]/);
+      expect(text).toMatch(/\{protocol="grpc",model="nope",outcome="MODEL_NOT_SERVED"\} 1/);
     });
   });
 });

@@ -1,15 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GrpcServerHandle, startGrpcServer } from '../../src/grpc/server.js';
-import { startServingBackend } from '../../src/models/backend.js';
-import { type ServingCore, startServingCore } from '../../src/serving-core.js';
-import { capturingLogger } from '../fixtures/harness.js';
-import {
-  createTestRegistry,
-  MODEL,
-  type TestRegistry,
-  tinyClassifier,
-} from '../fixtures/registered-models.js';
+import type { ServingCore } from '../../src/serving-core.js';
+import { MODEL, type TestRegistry } from '../fixtures/registered-models.js';
+import { promoteNewVersion, startRegisteredCore } from '../support/registered-core.js';
 import { type Client, failure, inferenceClient, unary } from './grpc-client.js';
 
 const ROW = [0.1, 0.2, 0.3, 0.4];
@@ -32,15 +26,7 @@ describe('gRPC end to end through the serving core (a model registered in a real
   let client: Client;
 
   beforeAll(async () => {
-    await startServingBackend('cpu');
-    registry = await createTestRegistry();
-    await registry.register(await tinyClassifier(1));
-    core = await startServingCore({
-      source: registry.lifecycle,
-      models: [MODEL],
-      logger: capturingLogger().logger,
-      pollIntervalMs: 0,
-    });
+    ({ registry, core } = await startRegisteredCore());
     server = await startGrpcServer(core.service, { host: '127.0.0.1', port: 0 });
     client = inferenceClient(`127.0.0.1:${server.port}`);
   });
@@ -71,9 +57,7 @@ describe('gRPC end to end through the serving core (a model registered in a real
     );
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
 
-    const v2 = await registry.register(await tinyClassifier(2));
-    await registry.setChampion(v2);
-    await core.catalog.refresh();
+    const v2 = await promoteNewVersion(registry, core, 2);
 
     const call = (client['ModelStreamInfer'] as () => grpc.ClientDuplexStream<unknown, unknown>)();
     const answers: { error_message: string; infer_response: { id: string; model_version: string } }[] = [];
@@ -103,5 +87,36 @@ describe('gRPC end to end through the serving core (a model registered in a real
     const error = await failure(unary(client, 'ModelInfer', unknown));
     expect(error.code).toBe(grpc.status.NOT_FOUND);
     expect(error.details).toMatch(/^MODEL_NOT_SERVED/);
+  });
+
+  it('hot swap under gRPC load: no request fails and every response names the version that produced it', async () => {
+    const before = core.service.modelInfo(MODEL).version;
+    const versions: string[] = [];
+    const failures: unknown[] = [];
+    let swapped = false;
+    const clients = 8;
+    // Each load client keeps one request in flight until the swap is done and 20 more have been answered.
+    const load = Array.from({ length: clients }, async (_, c) => {
+      let afterSwap = 0;
+      for (let i = 0; afterSwap < 20; i += 1) {
+        try {
+          const wasSwapped = swapped;
+          const r = await unary<{ model_version: string }>(client, 'ModelInfer', request(`c${c}-${i}`));
+          versions.push(r.model_version);
+          if (wasSwapped) afterSwap += 1;
+        } catch (error) {
+          failures.push(error);
+          if (failures.length > 10) return;
+        }
+      }
+    });
+    const next = await promoteNewVersion(registry, core, 3);
+    swapped = true;
+    await Promise.all(load);
+    expect(failures).toEqual([]);
+    expect(new Set(versions)).toContain(String(next));
+    expect([...new Set(versions)].every((v) => v === before || v === String(next))).toBe(true);
+    // Requests sent after the swap completed are all answered by the new version.
+    expect(versions.slice(-clients)).toEqual(new Array(clients).fill(String(next)));
   });
 });

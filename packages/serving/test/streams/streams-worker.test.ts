@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createServingMetrics } from '../../src/metrics/serving-metrics.js';
 import {
   type StreamsWorkerEvent,
   type StreamsWorkerHandle,
@@ -147,7 +148,8 @@ describe('Redis Streams worker (the real Redis at 127.0.0.1:6379)', () => {
   });
 
   it('dead-letters malformed and refused entries at once, with the reason, and keeps serving', async () => {
-    await start();
+    const metrics = createServingMetrics();
+    await start({ metrics });
     const bad = [
       ['request', requestBody()],
       ['model', 'tiny', 'request', '{not json'],
@@ -184,6 +186,9 @@ describe('Redis Streams worker (the real Redis at 127.0.0.1:6379)', () => {
     await redis.xadd(names.requests, '*', 'model', 'tiny', 'request', requestBody());
     expect((await until(names.results, 1))[0]!['version']).toBe('1');
     await vi.waitFor(async () => expect(await pendingCount(names.requests)).toBe(0));
+    const counted = await metrics.registry.getSingleMetricAsString('fedlearn_serving_requests_total');
+    expect(counted).toMatch(/\{protocol="streams",model="tiny",outcome="MALFORMED_MESSAGE"\} 3/);
+    expect(counted).toMatch(/\{protocol="streams",model="tiny",outcome="ok"\} 1/);
   });
 
   it('retries a failing entry through XAUTOCLAIM and dead-letters it after maxDeliveries', async () => {

@@ -1,0 +1,466 @@
+// Serving throughput and latency: REST (OIP infer, friendly predict), GraphQL, gRPC (unary and
+// bidirectional streaming) at concurrency 1 and 32, batching on and off, RSS of the server.
+//
+//   npm run bench:serving                    (builds, then runs this file)
+//   BENCH_SECONDS=3 BENCH_REPEATS=3 BENCH_SOAK_SECONDS=60 node bench/serving.mjs [--profile]
+//
+// The server is `fedlearn serve` in a child process (what a user runs), over a temporary local
+// registry holding the MNIST MLP (784-128-10, the demo's model); this process is the load generator
+// (undici keep-alive pool, grpc-js channel), so both share the same 2 cores. Each cell is the median
+// of BENCH_REPEATS runs. Prints a table, the JSON document, and writes bench/results/serving.json.
+// --profile runs the REST OIP c=32 case again with `node --cpu-prof` on the server and prints where
+// its time goes (self time by function).
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { Pool } from 'undici';
+import { createModelLifecycle, resolveLifecycleConfig } from '../packages/registry/dist/index.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const CONCURRENCY = [1, 32];
+const MODEL = 'mnist-mlp';
+const FEATURES = 784;
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'packages/cli/bin/fedlearn.js');
+const protoDir = join(root, 'packages/serving/proto');
+
+// ---------------------------------------------------------------- the model, registered like the demo's
+
+async function registerMnistMlp(home) {
+  await tf.setBackend('cpu');
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.dense({
+        name: 'hidden',
+        inputShape: [FEATURES],
+        units: 128,
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.heNormal({ seed: 1 }),
+      }),
+      tfl.layers.dense({
+        name: 'output',
+        units: 10,
+        activation: 'softmax',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+      }),
+    ],
+  });
+  let saved;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const lifecycle = createModelLifecycle(resolveLifecycleConfig({}, { home }));
+  const run = await lifecycle.startRun({
+    jobId: 'bench',
+    modelName: MODEL,
+    strategy: 'fedavg',
+    rounds: 1,
+    clients: 1,
+    secureAggregation: false,
+  });
+  await run.registerVersion(
+    {
+      modelTopology: saved.modelTopology,
+      weightSpecs: saved.weightSpecs,
+      weightData: new Uint8Array(saved.weightData.slice(0)),
+    },
+    { round: 1, metrics: { accuracy: 0.9 } },
+  );
+  await run.finish();
+  await lifecycle.close();
+}
+
+// ---------------------------------------------------------------- the server: `fedlearn serve` in a child
+
+function startServer(home, { batching, profileDir }) {
+  const args = [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    cli,
+    'serve',
+    '--home',
+    home,
+    '--port',
+    '0',
+    '--grpc-port',
+    '0',
+    '--rate-limit',
+    '0',
+    '--poll',
+    '0',
+    ...(batching ? [] : ['--no-batching']),
+  ];
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const http = /REST\s+(http:\/\/[\d.]+:\d+)/.exec(out);
+      const grpcPort = /gRPC\s+[\d.]+:(\d+)/.exec(out);
+      if (http && grpcPort) {
+        child.removeAllListeners('exit');
+        resolve({ child, url: http[1], grpcAddress: `127.0.0.1:${grpcPort[1]}` });
+      }
+    });
+  });
+}
+
+async function stopServer(server) {
+  const exited = new Promise((resolve) => server.child.on('exit', resolve));
+  server.child.kill('SIGINT');
+  await exited;
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+// ---------------------------------------------------------------- load generators
+
+function seededInstance(seed) {
+  let s = seed >>> 0;
+  return Array.from({ length: FEATURES }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return Math.round((s / 2 ** 32) * 1000) / 1000;
+  });
+}
+const INSTANCES = Array.from({ length: 16 }, (_, i) => seededInstance(i + 1));
+const BODIES = {
+  oip: INSTANCES.map((x) =>
+    JSON.stringify({ inputs: [{ name: 'hidden_input', shape: [1, FEATURES], datatype: 'FP32', data: x }] }),
+  ),
+  predict: INSTANCES.map((x) => JSON.stringify({ instance: x })),
+  graphql: INSTANCES.map((x) =>
+    JSON.stringify({
+      query: 'query($x: [Float!]!) { predict(model: "mnist-mlp", instance: $x) { version class } }',
+      variables: { x },
+    }),
+  ),
+};
+const PATHS = {
+  oip: `/v2/models/${MODEL}/infer`,
+  predict: `/v1/models/${MODEL}/predict`,
+  graphql: '/graphql',
+};
+
+function httpClient(url, connections) {
+  const pool = new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  return {
+    async call(kind, i) {
+      const { statusCode, body } = await pool.request({
+        method: 'POST',
+        path: PATHS[kind],
+        headers: { 'content-type': 'application/json' },
+        body: BODIES[kind][i % BODIES[kind].length],
+      });
+      const text = await body.text();
+      if (statusCode !== 200 || text.includes('"errors"'))
+        throw new Error(`${kind} ${statusCode} ${text.slice(0, 200)}`);
+    },
+    close: () => pool.close(),
+  };
+}
+
+function grpcClient(address) {
+  const definition = loadSync(['grpc_predict_v2.proto', 'model_stream_infer.proto'], {
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [protoDir],
+  });
+  const stream = definition['inference.GRPCInferenceStreamExtension'].ModelStreamInfer;
+  const service = {
+    ...definition['inference.GRPCInferenceService'],
+    ModelStreamInfer: { ...stream, path: '/inference.GRPCInferenceService/ModelStreamInfer' },
+  };
+  const Client = grpc.makeGenericClientConstructor(service, 'GRPCInferenceService');
+  const client = new Client(address, grpc.credentials.createInsecure());
+  const requests = INSTANCES.map((x) => ({
+    model_name: MODEL,
+    inputs: [
+      { name: 'hidden_input', datatype: 'FP32', shape: [1, FEATURES], contents: { fp32_contents: x } },
+    ],
+  }));
+  const streams = [];
+  return {
+    unary: (i) =>
+      new Promise((resolve, reject) =>
+        client.ModelInfer(requests[i % requests.length], (e, r) => (e ? reject(e) : resolve(r))),
+      ),
+    /** One bidirectional stream per worker; each request waits for its answer (in-order per stream). */
+    openStream() {
+      const call = client.ModelStreamInfer();
+      const waiting = [];
+      call.on('data', (m) => {
+        const w = waiting.shift();
+        if (m.error_message) w.reject(new Error(m.error_message));
+        else w.resolve(m);
+      });
+      call.on('error', (e) => {
+        for (const w of waiting.splice(0)) w.reject(e);
+      });
+      streams.push(call);
+      return (i) =>
+        new Promise((resolve, reject) => {
+          waiting.push({ resolve, reject });
+          call.write(requests[i % requests.length]);
+        });
+    },
+    close() {
+      for (const s of streams) s.end();
+      client.close();
+    },
+  };
+}
+
+/** Runs `concurrency` workers for SECONDS; returns predictions/s and latency percentiles (ms). */
+async function measure(makeWorker, concurrency, seconds = SECONDS) {
+  const latencies = [];
+  let errors = 0;
+  let firstError;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      const call = makeWorker(w);
+      let i = w;
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          await call(i++);
+          latencies.push(performance.now() - t);
+        } catch (e) {
+          errors++;
+          firstError ??= String(e).slice(0, 200);
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? null;
+  return {
+    throughput: latencies.length / elapsed,
+    p50: pct(50),
+    p99: pct(99),
+    errors,
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+async function scenario(name, makeWorker, concurrency) {
+  await measure(makeWorker, concurrency, Math.min(1, SECONDS)); // warm-up: JIT, connections
+  const runs = [];
+  for (let r = 0; r < REPEATS; r++) runs.push(await measure(makeWorker, concurrency));
+  return {
+    name,
+    concurrency,
+    throughput: median(runs.map((r) => r.throughput)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    ...(runs.find((r) => r.firstError) ? { firstError: runs.find((r) => r.firstError).firstError } : {}),
+  };
+}
+
+// ---------------------------------------------------------------- profile summary
+
+function summariseProfile(dir) {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  profile.samples.forEach((id, i) => {
+    const n = byId.get(id);
+    const f = n.callFrame;
+    const where = f.url
+      ? f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/packages\//, 'packages/')
+      : '';
+    const key = `${f.functionName || '(anonymous)'} ${where}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const byPackage = new Map();
+  for (const [key, us] of self) {
+    const m =
+      /(@tensorflow\/[^/]+|fastify|@fastify\/[^/]+|undici|pino|ajv|fast-json-stringify|find-my-way|@grpc\/[^/]+|packages\/[^/]+|mercurius|graphql|node:[a-z_]+)/.exec(
+        key,
+      );
+    const pkg = m
+      ? m[1]
+      : key.startsWith('(garbage collector)')
+        ? 'GC'
+        : key.startsWith('(idle)')
+          ? 'idle'
+          : key.startsWith('(program)')
+            ? 'program'
+            : 'node internals / other';
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
+  }
+  const top = (m, n) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => ({ what: k, percent: Number(((us / total) * 100).toFixed(1)) }));
+  return { byPackage: top(byPackage, 12), topFunctions: top(self, 15) };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const home = mkdtempSync(join(os.tmpdir(), 'fedlearn-bench-serving-'));
+  const results = {
+    config: {
+      seconds: SECONDS,
+      repeats: REPEATS,
+      soakSeconds: SOAK_SECONDS,
+      cpus: os.cpus().length,
+      node: process.version,
+      loadAverage: os.loadavg(),
+    },
+    scenarios: [],
+  };
+  try {
+    await registerMnistMlp(home);
+    for (const batching of [true, false]) {
+      const server = await startServer(home, { batching });
+      const rssStart = rssMb(server.child.pid);
+      const g = grpcClient(server.grpcAddress);
+      const kinds = batching
+        ? ['oip', 'predict', 'graphql', 'grpc-unary', 'grpc-stream']
+        : ['oip', 'predict', 'grpc-unary'];
+      for (const c of batching ? CONCURRENCY : [32]) {
+        const http = httpClient(server.url, c);
+        for (const kind of kinds) {
+          const make =
+            kind === 'grpc-unary'
+              ? () => g.unary
+              : kind === 'grpc-stream'
+                ? () => g.openStream()
+                : () => (i) => http.call(kind, i);
+          const row = await scenario(kind, make, c);
+          row.batching = batching;
+          results.scenarios.push(row);
+          process.stderr.write(
+            `${kind} c=${c} batching=${batching}: ${row.throughput.toFixed(0)}/s p50 ${row.p50?.toFixed(2)} p99 ${row.p99?.toFixed(2)} ms errors ${row.errors}\n`,
+          );
+        }
+        await http.close();
+      }
+      if (batching && SOAK_SECONDS > 0) {
+        // RSS over a long run at c=32 on REST OIP: sampled every second after a warm-up.
+        const http = httpClient(server.url, 32);
+        await measure(() => (i) => http.call('oip', i), 32, 5);
+        const samples = [];
+        const timer = setInterval(() => samples.push(rssMb(server.child.pid)), 1000);
+        const soak = await measure(() => (i) => http.call('oip', i), 32, SOAK_SECONDS);
+        clearInterval(timer);
+        await http.close();
+        const third = Math.max(1, Math.floor(samples.length / 3));
+        results.soak = {
+          seconds: SOAK_SECONDS,
+          throughput: soak.throughput,
+          errors: soak.errors,
+          rssMbAtStart: rssStart,
+          rssMbFirstThirdMedian: median(samples.slice(0, third)),
+          rssMbLastThirdMedian: median(samples.slice(-third)),
+          rssMbMax: Math.max(...samples),
+        };
+      }
+      results[batching ? 'rssBatching' : 'rssNoBatching'] = {
+        beforeMb: rssStart,
+        afterMb: rssMb(server.child.pid),
+      };
+      g.close();
+      await stopServer(server);
+    }
+    if (process.argv.includes('--profile')) {
+      const dir = mkdtempSync(join(os.tmpdir(), 'fedlearn-serving-prof-'));
+      const server = await startServer(home, { batching: true, profileDir: dir });
+      const http = httpClient(server.url, 32);
+      await measure(() => (i) => http.call('oip', i), 32, 2);
+      await measure(() => (i) => http.call('oip', i), 32, Math.max(SECONDS, 5));
+      await http.close();
+      await stopServer(server);
+      results.profile = { case: 'REST OIP infer, c=32, batching on', ...summariseProfile(dir) };
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+
+  const find = (name, c, batching = true) =>
+    results.scenarios.find((r) => r.name === name && r.concurrency === c && r.batching === batching);
+  const oip32 = find('oip', 32);
+  const oip32off = find('oip', 32, false);
+  results.ratios = {
+    batchingSpeedupRestOipC32: oip32 && oip32off ? oip32.throughput / oip32off.throughput : null,
+    batchingSpeedupPredictC32:
+      find('predict', 32) && find('predict', 32, false)
+        ? find('predict', 32).throughput / find('predict', 32, false).throughput
+        : null,
+    grpcUnaryOverRestOipC32:
+      find('grpc-unary', 32) && oip32 ? find('grpc-unary', 32).throughput / oip32.throughput : null,
+  };
+  results.targets = {
+    restAtLeast5000PerSecondC32: oip32 ? oip32.throughput >= 5000 : null,
+    restP99AtMost20msC32: oip32 ? oip32.p99 <= 20 : null,
+    batchingAtLeast2x:
+      results.ratios.batchingSpeedupRestOipC32 === null
+        ? null
+        : results.ratios.batchingSpeedupRestOipC32 >= 2,
+    rssFlat: results.soak
+      ? results.soak.rssMbLastThirdMedian <= results.soak.rssMbFirstThirdMedian * 1.1
+      : null,
+  };
+
+  const rows = results.scenarios.map((r) => [
+    r.name,
+    String(r.concurrency),
+    r.batching ? 'on' : 'off',
+    r.throughput.toFixed(0),
+    r.p50?.toFixed(2) ?? '-',
+    r.p99?.toFixed(2) ?? '-',
+    String(r.errors),
+  ]);
+  const header = ['protocol', 'c', 'batching', 'pred/s', 'p50 ms', 'p99 ms', 'errors'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+  console.log([line(header), ...rows.map(line)].join('\n'));
+  if (results.soak)
+    console.log(
+      `RSS over ${results.soak.seconds} s at c=32: first third ${results.soak.rssMbFirstThirdMedian.toFixed(1)} MB, last third ${results.soak.rssMbLastThirdMedian.toFixed(1)} MB, max ${results.soak.rssMbMax.toFixed(1)} MB`,
+    );
+  console.log(JSON.stringify(results, null, 2));
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/serving.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+await main();
