@@ -73,7 +73,7 @@ describe('attack: packets built to crash or amplify', () => {
     await stillServes(coordinator.url);
   });
 
-  it('refuses, with a typed error and no crash, a seeded stream of odd frames from an unidentified peer', async () => {
+  it('refuses, with a typed error and no crash, each of a fixed list of odd frames from an unidentified peer', async () => {
     const { coordinator } = await startCoordinator();
     cleanups.push(() => coordinator.stop());
     const evil = await attacker(coordinator.url);
