@@ -295,9 +295,20 @@ function summariseProfile(dir) {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inRequest = (id) => {
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      if (byId.get(at).callFrame.functionName === 'flattenNumbers') return true;
+    }
+    return false;
+  };
+  // Steady state only: samples from the first one inside a request on (start-up is not serving).
+  const first = profile.samples.findIndex(inRequest);
   const self = new Map();
   const dt = profile.timeDeltas;
   profile.samples.forEach((id, i) => {
+    if (i < first) return;
     const n = byId.get(id);
     const f = n.callFrame;
     const where = f.url

@@ -28,6 +28,8 @@ export interface ServingHandle {
   http: FastifyInstance;
   /** `http://host:port` the REST and GraphQL front end listens on. */
   url: string;
+  /** The tfjs backend in use (tensorflow, wasm or cpu). */
+  backend: string;
   grpc?: GrpcServerHandle;
   streams?: StreamsWorkerHandle;
   close(): Promise<void>;
@@ -115,6 +117,7 @@ export async function startServing(config: ServingConfig, deps: ServingDeps): Pr
     return {
       core,
       http,
+      backend,
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       ...(started.grpc ? { grpc: started.grpc } : {}),
       ...(started.streams ? { streams: started.streams } : {}),

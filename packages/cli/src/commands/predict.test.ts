@@ -58,15 +58,16 @@ async function register(): Promise<void> {
   await lifecycle.close();
 }
 
-async function cli(args: string[]) {
+async function cli(args: string[], tty = false) {
   let out = '';
   let err = '';
-  const code = await runPredictCommand([...args, '--backend', 'cpu'], {
-    stdout: (s) => (out += s),
-    stderr: (s) => (err += s),
+  const io = {
+    stdout: (s: string) => (out += s),
+    stderr: (s: string) => (err += s),
     env: { FEDLEARN_HOME: home },
     cwd: home,
-  });
+  };
+  const code = await runPredictCommand([...args, '--backend', 'cpu'], io, tty);
   return { code, out, err };
 }
 
@@ -127,6 +128,18 @@ describe('fedlearn predict (a model registered in a local registry, served by th
     expect(summary).toMatchObject({ files: 2, rows: 3, predicted: 3, bad: 0, labelled: 3, correct: 2 });
     expect(summary.versions).toEqual({ '1': 3 });
     expect((await readFile(output, 'utf8')).split('\n')[0]).toBe('file,line,id,model,version,class,p0,p1,p2');
+  });
+
+  it('draws a progress bar on a TTY, ending at 100%', async () => {
+    await register();
+    const input = join(home, 'rows.jsonl');
+    await writeFile(input, '[1, 0, 0, 0]\n[0, 1, 0, 0]\n');
+    const { code, err } = await cli(
+      ['--model', 'models:/picker', '--input', input, '--output', join(home, 'o.jsonl')],
+      true,
+    );
+    expect(code).toBe(0);
+    expect(err).toMatch(/\r\[#{30}\] 100% {2}2 rows\n$/);
   });
 
   it('without --model, --input or --output it prints usage and exits 2', async () => {

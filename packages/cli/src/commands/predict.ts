@@ -122,7 +122,7 @@ export async function runPredictCommand(
       onProgress: ({ bytesRead, totalBytes, rows }) => {
         if (!showProgress) return;
         const percent = Math.floor((100 * bytesRead) / Math.max(totalBytes, 1));
-        if (percent === lastPercent) return;
+        if (percent === lastPercent && bytesRead < totalBytes) return;
         lastPercent = percent;
         io.stderr(progressBar(bytesRead / Math.max(totalBytes, 1), rows));
       },

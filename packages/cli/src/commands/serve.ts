@@ -144,7 +144,7 @@ export async function runServeCommand(
   }
   const models = serving.core.service.listModels();
   io.stdout(
-    `fedlearn serve: ${models.map((m) => `${m.name}${m.alias ? `@${m.alias}` : ''} (v${m.version})`).join(', ')}\n` +
+    `fedlearn serve: ${models.map((m) => `${m.name}${m.alias ? `@${m.alias}` : ''} (v${m.version})`).join(', ')} on tfjs ${serving.backend}\n` +
       `  REST     ${serving.url}/v2/models/${models[0]?.name}/infer  ·  ${serving.url}/v1/models/${models[0]?.name}/predict\n` +
       `  docs     ${serving.url}/docs   GraphQL ${serving.url}/graphql (GraphiQL ${serving.url}/graphiql)   metrics ${serving.url}/metrics\n` +
       (serving.grpc ? `  gRPC     127.0.0.1:${serving.grpc.port} (inference.GRPCInferenceService)\n` : '') +
