@@ -15,6 +15,11 @@ import {
 } from './harness.js';
 
 const cleanups = cleanupAfterEach();
+/**
+ * Rounds here end on events the tests cause (answers, silences, a clock they move), so the test
+ * timeout only catches a hang; it is long because a loaded 2-core machine can take tens of seconds.
+ */
+const HANG_TIMEOUT_MS = 180_000;
 /** Long enough that no well-behaved client could miss it: the tests move the clock instead. */
 const ROUND_TIMEOUT_MS = 60_000;
 
@@ -24,7 +29,7 @@ async function setup(options: Parameters<typeof startCoordinator>[0] = {}) {
   return { coordinator, logs };
 }
 
-describe('a federated job over real sockets', () => {
+describe('a federated job over real sockets', { timeout: HANG_TIMEOUT_MS }, () => {
   it('runs every round, averages by examples, evaluates and checkpoints', async () => {
     const { coordinator } = await setup();
     const clients = [1, 2, 3].map(

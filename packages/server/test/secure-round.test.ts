@@ -33,6 +33,11 @@ vi.mock('@fedlearn/core', async (importOriginal) => {
 });
 
 const cleanups = cleanupAfterEach();
+/**
+ * Rounds here end on events the tests cause (answers, silences, a clock they move), so the test
+ * timeout only catches a hang; it is long because a loaded 2-core machine can take tens of seconds.
+ */
+const HANG_TIMEOUT_MS = 180_000;
 const INITIAL = [1, 2, 3, 4];
 /** Client i adds DELTAS[i] to every weight and trains on WEIGHTS[i] examples. */
 const DELTAS = [0.5, -0.25, 1.5, 0.75, -1, 0.125];
@@ -118,7 +123,7 @@ function failAt(client: TestClient, stage: string, fate: 'disconnect' | 'drop', 
   };
 }
 
-describe('secure aggregation in a job (real sockets)', () => {
+describe('secure aggregation in a job (real sockets)', { timeout: HANG_TIMEOUT_MS }, () => {
   it('gives the FedAvg model to quantization precision, without any update in the clear', async () => {
     const { coordinator, logs, clients } = await setup(3);
     const sent: string[] = [];
