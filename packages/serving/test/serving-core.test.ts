@@ -1,5 +1,12 @@
+import { packModelFolder } from '@fedlearn/registry';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DRIFT_REFERENCE_FILE,
+  histogramCounts,
+  serializeDriftReference,
+  uniformEdges,
+} from '../src/drift/drift-reference.js';
 import type { NamedTensor } from '../src/inference/contract.js';
 import { startServingBackend } from '../src/models/backend.js';
 import { type ServingCore, startServingCore } from '../src/serving-core.js';
@@ -218,5 +225,55 @@ describe('dynamic batching', () => {
     await inferAll(c, [rows(instances)]);
     // The old version's weights were freed and the new one's allocated: same model, same count.
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('drift monitoring wired to the served version', () => {
+  it('scores live inputs against the reference stored beside MLmodel, from the swap on', async () => {
+    const c = await start({ enabled: true, maxBatchSize: 64, maxQueueDelayMs: 0, maxQueueRows: 4096 });
+    const edges = Array.from({ length: FEATURES }, () => uniformEdges(-3, 3, 6));
+    const training = Float32Array.from({ length: 400 * FEATURES }, (_, i) => ((i * 7919) % 600) / 100 - 3);
+    const { files } = packModelFolder({
+      artifacts: await tinyClassifier(2),
+      job: {
+        jobId: `job-${MODEL}`,
+        modelName: MODEL,
+        strategy: 'fedavg',
+        rounds: 2,
+        clients: 2,
+        secureAggregation: true,
+      },
+      metadata: { round: 2, metrics: { accuracy: 0.5 } },
+      history: [],
+      createdAt: new Date(0).toISOString(),
+      modelUuid: 'drift-test',
+    });
+    files.set(
+      DRIFT_REFERENCE_FILE,
+      serializeDriftReference({
+        features: FEATURES,
+        edges,
+        counts: histogramCounts(training, 400, edges),
+        examples: 400,
+      }),
+    );
+    const v2 = await registry.lifecycle.registry.createVersion({
+      name: MODEL,
+      files,
+      metrics: { accuracy: 0.5 },
+    });
+    await registry.setChampion(v2.version);
+    await c.catalog.refresh();
+    expect(c.catalog.peek(MODEL)!.drift).toBeDefined();
+    // Shifted inputs: every feature far above the training range lands in the last bin.
+    const shifted = Array.from({ length: 600 }, () => [5, 5, 5, 5]);
+    await inferAll(c, [rows(shifted)]);
+    const score = await c.metrics.registry.getSingleMetricAsString('fedlearn_serving_drift_score');
+    const value = Number(
+      new RegExp(
+        `fedlearn_serving_drift_score\\{model="${MODEL}",version="${v2.version}"\\} ([0-9.e+-]+)`,
+      ).exec(score)?.[1],
+    );
+    expect(value).toBeGreaterThan(0.25);
   });
 });

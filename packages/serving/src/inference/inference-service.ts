@@ -56,6 +56,7 @@ export class CatalogInferenceService implements InferenceService {
         throw new FedlearnError('DEADLINE_EXCEEDED', 'the request deadline passed before it was queued');
       }
       const { data, rows } = checkInputs(served.inputs, request.inputs);
+      served.drift?.observe(data, rows);
       const output = await served.batcher.submit(data, rows, options.deadline);
       const spec = served.outputs[0]!;
       return {

@@ -3,6 +3,8 @@ import type { LoadedModel } from '@fedlearn/registry';
 import type { Logger } from 'pino';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../batching/dynamic-batcher.js';
 import type { BatchScheduler } from '../batching/scheduler.js';
+import { DriftMonitor } from '../drift/drift-monitor.js';
+import { readDriftReference } from '../drift/drift-reference.js';
 import type { ModelSwapEvent } from '../inference/contract.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import type { ModelTarget } from './model-target.js';
@@ -14,6 +16,8 @@ export interface ModelSource {
   loadModel(uri: string): Promise<LoadedModel>;
   registry: {
     getVersionByAlias(name: string, alias: string): Promise<{ version: number }>;
+    /** The version's files, to find a drift reference beside MLmodel (optional for stand-ins). */
+    getFiles?(name: string, version: number): Promise<ReadonlyMap<string, Uint8Array>>;
     listVersions(
       name: string,
     ): Promise<{ version: number; round?: number; jobId?: string; metrics: Record<string, number> }[]>;
@@ -99,12 +103,45 @@ export class ModelCatalog {
     );
   }
 
-  private load(loaded: LoadedModel): Promise<ServedVersion> {
+  private async load(loaded: LoadedModel): Promise<ServedVersion> {
     const name = loaded.version.name;
-    return ServedVersion.load(loaded, this.options.batching ?? DEFAULT_BATCHING, this.options.scheduler, {
-      onBatch: (rows) => this.options.metrics.observeBatch(name, rows),
-      onQueueDepth: (rows) => this.options.metrics.setQueueDepth(name, rows),
-    });
+    const served = await ServedVersion.load(
+      loaded,
+      this.options.batching ?? DEFAULT_BATCHING,
+      this.options.scheduler,
+      {
+        onBatch: (rows) => this.options.metrics.observeBatch(name, rows),
+        onQueueDepth: (rows) => this.options.metrics.setQueueDepth(name, rows),
+      },
+    );
+    await this.attachDrift(served);
+    return served;
+  }
+
+  /** Drift is monitored when the version carries a reference; a bad reference costs drift, not serving. */
+  private async attachDrift(served: ServedVersion): Promise<void> {
+    const getFiles = this.options.source.registry.getFiles;
+    if (!getFiles) return;
+    try {
+      const files = await getFiles.call(this.options.source.registry, served.name, Number(served.version));
+      const reference = readDriftReference(files);
+      if (!reference) return;
+      if (reference.features !== served.inputWidth) {
+        throw new Error(`it has ${reference.features} features, the model takes ${served.inputWidth}`);
+      }
+      served.drift = new DriftMonitor({
+        model: served.name,
+        version: served.version,
+        reference,
+        registry: this.options.metrics.registry,
+        logger: this.options.logger,
+      });
+    } catch (error) {
+      this.options.logger.warn(
+        { model: served.name, version: served.version, err: error },
+        `model ${served.name} v${served.version}: drift reference unusable, serving without drift monitoring`,
+      );
+    }
   }
 
   /** The swap itself: one assignment, so every request sees either the old or the new version. */

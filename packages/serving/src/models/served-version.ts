@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type BatcherHooks, type BatchingOptions, DynamicBatcher } from '../batching/dynamic-batcher.js';
 import type { BatchScheduler } from '../batching/scheduler.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
 import type { ModelLineage, ServedModelInfo, TensorSpec } from '../inference/contract.js';
 import { assertModelMatchesSignature, instanceSize, toTensorSpecs } from './signature.js';
 
@@ -17,6 +18,8 @@ export class ServedVersion {
   readonly inputWidth: number;
   readonly batcher: DynamicBatcher;
   readonly lineage: ModelLineage;
+  /** Compares live inputs with the training data's histograms, when the version has a reference. */
+  drift: DriftMonitor | undefined;
   private inFlight = 0;
   private retired = false;
   private disposed = false;
@@ -149,6 +152,7 @@ export class ServedVersion {
     if (this.disposed) return;
     this.batcher.flush();
     this.disposed = true;
+    this.drift?.close();
     this.model.dispose();
   }
 }
