@@ -26,7 +26,8 @@ RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild esbuild protobuf
 COPY tsconfig.base.json tsup.base.ts turbo.json ./
 COPY packages packages
 RUN npx turbo run build --output-logs=errors-only \
- && rm -rf packages/*/src packages/*/test packages/*/tsconfig.json packages/*/tsup.config.ts packages/*/vitest.config.ts
+ && rm -rf packages/*/src packages/*/test packages/*/node_modules \
+    packages/*/tsconfig.json packages/*/tsup.config.ts packages/*/vitest.config.ts
 
 # ---- deps: production dependencies only, plus the native TensorFlow backend ---------------------
 # tfjs-node is an optional peer the lockfile does not pin; its install script downloads
