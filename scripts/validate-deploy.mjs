@@ -8,7 +8,7 @@
 //   4. the Grafana dashboard queries only metrics the coordinator and serving really export.
 // Usage: node scripts/validate-deploy.mjs [--root DIR]   (exit 0 when clean, 1 with the problems listed)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,19 @@ export function validateDeploy(root, { composeCli: runComposeCli = true } = {}) 
   const resolved = interpolate(doc, env, interpolationProblems);
   add('docker-compose.yml', interpolationProblems);
   add('docker-compose.yml', schemaProblems(resolved, JSON.parse(readFileSync(COMPOSE_SCHEMA_PATH, 'utf8'))));
+
+  // The dependency layer is built from the manifests alone; a workspace missing there breaks `npm ci`.
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  for (const pkg of readdirSync(join(root, 'packages'))) {
+    if (!existsSync(join(root, 'packages', pkg, 'package.json'))) continue;
+    if (!dockerfile.includes(`COPY packages/${pkg}/package.json `)) {
+      problems.push({
+        file: 'Dockerfile',
+        rule: 'workspace-manifests',
+        message: `packages/${pkg}/package.json is not copied before \`npm ci\``,
+      });
+    }
+  }
 
   for (const { path, ...options } of DOCKERFILES) {
     const found = lintDockerfile(readFileSync(join(root, path), 'utf8'), options);

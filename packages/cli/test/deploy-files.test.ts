@@ -145,6 +145,12 @@ describe('scripts/validate-deploy.mjs (docker-compose 1.29, compose-spec schema,
       (t: string) => t.replaceAll('npm ci ', 'npm install '),
     ],
     [
+      'Dockerfile',
+      'a workspace package left out of the dependency layer',
+      ['workspace-manifests'],
+      (t: string) => t.replace('COPY packages/serving/package.json packages/serving/\n', ''),
+    ],
+    [
       'deploy/grafana/dashboards/fedlearn.json',
       'a dashboard querying a metric nobody exports',
       ['dashboard-metric'],
