@@ -94,6 +94,7 @@ export async function startServing(config: ServingConfig, deps: ServingDeps): Pr
       started.grpc = await startGrpcServer(core.service, {
         host,
         port: config.grpc.port,
+        metrics,
         ...(authenticator.enabled ? { authenticate: (token) => authenticator.accepts(token) } : {}),
       });
     }
@@ -103,6 +104,7 @@ export async function startServing(config: ServingConfig, deps: ServingDeps): Pr
         redis: config.streams.redisUrl,
         requestStream: config.streams.requestStream,
         resultStream: config.streams.resultStream,
+        metrics,
       });
     }
     logger.info(

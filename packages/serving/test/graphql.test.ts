@@ -105,7 +105,7 @@ describe('GraphQL', () => {
     ).join(' ');
     const costly = await gql(`{ ${fields} }`);
     expect(costly.body.data ?? null).toBeNull();
-    expect(costly.body.errors[0].message).toBe('query cost 2200 is over the limit of 2000');
+    expect(costly.body.errors[0].message).toBe('query cost of at least 2002 is over the limit of 2000');
     const metrics = await s.call('/metrics');
     expect(metrics.body).not.toMatch(/protocol="graphql",model="tiny",outcome="ok"\} 1[0-9]{2}/);
   });

@@ -96,6 +96,15 @@ describe('hot swap under load', () => {
     // Requests sent after the swap completed were all answered by the new version.
     expect(outcomes.filter((o) => o.afterSwap).every((o) => o.version === String(v2))).toBe(true);
     expect(outcomes.filter((o) => o.afterSwap).length).toBeGreaterThanOrEqual(100);
+    const metrics = (await s.call('/metrics')).body as string;
+    for (const protocol of ['rest', 'grpc']) {
+      expect(metrics).toMatch(
+        new RegExp(
+          `fedlearn_serving_requests_total\\{protocol="${protocol}",model="${MODEL}",outcome="ok"\\} [1-9]`,
+        ),
+      );
+    }
+    expect(metrics).toContain(`fedlearn_serving_model_swaps_total{model="${MODEL}",result="swapped"} 1`);
     expect(outcomes.filter((o) => o.version === '1').length).toBeGreaterThanOrEqual(60);
   });
 });

@@ -106,6 +106,16 @@ describe('Open Inference Protocol v2 over REST', () => {
     expect(r.body).toEqual({ error: 'request body is larger than the server accepts' });
   });
 
+  it('refuses a request that claims a WebSocket upgrade to skip authentication (attack)', async () => {
+    // Through fastify's request path (fetch will not send an Upgrade header).
+    const headers = { upgrade: 'websocket', connection: 'upgrade' };
+    const status = async (method: 'GET' | 'POST', url: string, payload?: object) =>
+      (await s.serving.http.inject({ method, url, headers, ...(payload ? { payload } : {}) })).statusCode;
+    expect(await status('POST', `/v2/models/${MODEL}/infer`, infer([good]))).toBe(401);
+    expect(await status('POST', '/graphql', { query: '{ models { name } }' })).toBe(401);
+    expect(await status('GET', '/metrics')).toBe(401);
+  });
+
   it('refuses a missing or wrong token with 401 on every protocol route', async () => {
     const attempts: Record<string, string>[] = [
       {},

@@ -87,6 +87,18 @@ describe('fedlearn serve', () => {
     expect(await done).toBe(0);
   });
 
+  it('says how to get a model when there is none to serve', async () => {
+    let err = '';
+    const code = await runServeCommand(['--port', '0', '--grpc-port', '0'], {
+      stdout: () => undefined,
+      stderr: (t) => (err += t),
+      env: {},
+      cwd,
+    });
+    expect(code).toBe(1);
+    expect(err).toMatch(/Nothing to serve yet: train one with `npm start`/);
+  });
+
   it('turns auth on from flags or env and refuses a bad rate limit', () => {
     expect(serveConfigFromArgs(['--api-key', 'k'.repeat(20)], {})?.auth).toMatchObject({ mode: 'api-key' });
     expect(serveConfigFromArgs([], { FEDLEARN_JWT_SECRET: 's'.repeat(40) })?.auth).toMatchObject({

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { isFedlearnError } from '@fedlearn/core';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import {
   resolveServingConfig,
@@ -140,6 +141,12 @@ export async function runServeCommand(
     serving = await startServing(config, { source: lifecycle, logger });
   } catch (error) {
     await lifecycle.close();
+    if (isFedlearnError(error, 'REGISTRY_NOT_FOUND')) {
+      io.stderr(
+        `fedlearn serve: ${error.message}\nNothing to serve yet: train one with \`npm start\` (fedlearn demo), or pick a model with --model (see \`fedlearn models list\`).\n`,
+      );
+      return 1;
+    }
     throw error;
   }
   const models = serving.core.service.listModels();

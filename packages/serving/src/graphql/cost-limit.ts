@@ -39,7 +39,9 @@ export function costLimitRule(maxCost: number, costs: Record<string, number>) {
         const cost = costOf(node.selectionSet, new Set());
         if (cost > maxCost) {
           context.reportError(
-            new GraphQLError(`query cost ${cost} is over the limit of ${maxCost}`, { nodes: [node] }),
+            new GraphQLError(`query cost of at least ${cost} is over the limit of ${maxCost}`, {
+              nodes: [node],
+            }),
           );
         }
       },

@@ -92,7 +92,10 @@ export async function createRestApp(options: RestAppOptions): Promise<FastifyIns
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     const path = req.url.split('?')[0]!;
-    if (OPEN_PATHS.some((p) => p.test(path)) || req.headers.upgrade === 'websocket') {
+    // A GraphQL subscription authenticates in its connection_init (browsers cannot set headers on a
+    // WebSocket); only a GET upgrade of /graphql gets there, so no other route is reachable this way.
+    const subscription = path === '/graphql' && req.method === 'GET' && req.headers.upgrade === 'websocket';
+    if (OPEN_PATHS.some((p) => p.test(path)) || subscription) {
       req.principal = { id: req.ip, method: 'none' };
       return;
     }
