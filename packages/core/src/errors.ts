@@ -57,6 +57,10 @@ export const ERROR_CODES = [
   'REGISTRY_UNAVAILABLE',
   'REGISTRY_BAD_RESPONSE',
   'MODEL_FORMAT_INVALID',
+  // coordinator durable state (issue 11)
+  'STORE_CORRUPT',
+  'STORE_UNAVAILABLE',
+  'ROUND_ALREADY_COMPLETED',
   // anything we did not anticipate, wrapped so callers still get a code
   'INTERNAL',
 ] as const;
