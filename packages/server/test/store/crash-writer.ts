@@ -1,12 +1,12 @@
 /**
- * Child process of the crash test: writes rounds and enrollments to an embedded store in a loop
- * and prints `ack <kind> <n>` after each write resolved, until it is killed.
+ * Child process of the crash test: writes rounds and enrollments in a loop to the store its
+ * configuration (JSON, argv[2]) names, and prints `ack <kind> <n>` after each write resolved,
+ * until it is killed.
  */
-import { EmbeddedCoordinatorStore } from '../../src/store/embedded-store.js';
+import { createCoordinatorStore } from '../../src/store/store-config.js';
 import { crashResult } from './crash-result.js';
 
-const [dir, compactEvery] = process.argv.slice(2);
-const store = await EmbeddedCoordinatorStore.open({ dir: String(dir), compactEvery: Number(compactEvery) });
+const store = await createCoordinatorStore(JSON.parse(String(process.argv[2])));
 if (!(await store.getJob('job-1'))) await store.createJob({ id: 'job-1', spec: { rounds: 1_000_000 } });
 process.stdout.write('ready\n');
 for (;;) {

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EmbeddedCoordinatorStore } from '../../src/store/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCoordinatorStore, type StoreConfigInput } from '../../src/store/index.js';
 import { crashResult } from './crash-result.js';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from './postgres.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fedlearn-crash-'));
 const childScript = join(work, 'crash-writer.mjs');
@@ -46,9 +47,9 @@ interface Acks {
 }
 
 /** Runs the writer until `writes` more writes are acknowledged, then SIGKILLs it at once. */
-function runAndKill(dir: string, writes: number, acks: Acks): Promise<void> {
+function runAndKill(config: StoreConfigInput, writes: number, acks: Acks): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [childScript, dir, '7'], {
+    const child: ChildProcess = spawn(process.execPath, [childScript, JSON.stringify(config)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let seen = 0;
@@ -76,28 +77,34 @@ function runAndKill(dir: string, writes: number, acks: Acks): Promise<void> {
   });
 }
 
-it('keeps every acknowledged write, and nothing corrupt, across SIGKILLs at seeded points', {
-  timeout: 180_000,
-}, async () => {
-  const dir = join(work, 'store');
-  const random = seeded(11);
-  const acks: Acks = { rounds: 0, clients: new Set() };
-  for (let crash = 0; crash < 12; crash += 1) {
-    await runAndKill(dir, 1 + Math.floor(random() * 20), acks);
-    const store = await EmbeddedCoordinatorStore.open({ dir });
-    const job = await store.getJob('job-1');
-    const last = job?.lastCompletedRound ?? 0;
-    // Acknowledged rounds are there; at most the one in flight got further than its ack.
-    expect(last).toBeGreaterThanOrEqual(acks.rounds);
-    expect(last).toBeLessThanOrEqual(acks.rounds + 1);
-    const rounds = (await store.listRounds('job-1')).filter((r) => r.status === 'completed');
-    expect(rounds.map((r) => r.round)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
-    for (const r of rounds) expect(r.result).toEqual(crashResult(r.round));
-    expect((await store.getStrategyState('job-1'))?.state).toEqual(crashResult(last).strategyState);
-    const clients = new Set((await store.listClients()).map((c) => c.id));
-    expect([...acks.clients].filter((id) => !clients.has(id))).toEqual([]);
-    await store.close();
-    acks.rounds = last;
-  }
-  expect(acks.rounds).toBeGreaterThan(12);
+const schema = uniqueSchema();
+afterAll(() => dropSchema(schema));
+
+describe.each([
+  ['embedded', { dataDir: join(work, 'data'), compactEvery: 7 }],
+  ['PostgreSQL', { databaseUrl: TEST_DATABASE_URL, schema }],
+] as [string, StoreConfigInput][])('%s store', (_name, config) => {
+  it('keeps every acknowledged write, and nothing corrupt, across SIGKILLs at seeded points', {
+    timeout: 180_000,
+  }, async () => {
+    const random = seeded(11);
+    const acks: Acks = { rounds: 0, clients: new Set() };
+    for (let crash = 0; crash < 12; crash += 1) {
+      await runAndKill(config, 1 + Math.floor(random() * 20), acks);
+      const store = await createCoordinatorStore(config);
+      const last = (await store.getJob('job-1'))?.lastCompletedRound ?? 0;
+      // Acknowledged rounds are there; at most the one in flight got further than its ack.
+      expect(last).toBeGreaterThanOrEqual(acks.rounds);
+      expect(last).toBeLessThanOrEqual(acks.rounds + 1);
+      const rounds = (await store.listRounds('job-1')).filter((r) => r.status === 'completed');
+      expect(rounds.map((r) => r.round)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+      for (const r of rounds) expect(r.result).toEqual(crashResult(r.round));
+      expect((await store.getStrategyState('job-1'))?.state).toEqual(crashResult(last).strategyState);
+      const clients = new Set((await store.listClients()).map((c) => c.id));
+      expect([...acks.clients].filter((id) => !clients.has(id))).toEqual([]);
+      await store.close();
+      acks.rounds = last;
+    }
+    expect(acks.rounds).toBeGreaterThan(12);
+  });
 });
