@@ -19,7 +19,7 @@ import {
   roundStartSchema,
 } from './store-input.js';
 import { type StoreOp, StoreState } from './store-state.js';
-import { decodeFrames, encodeFrame } from './wal-frame.js';
+import { decodeFrames, encodeFrame, MAX_RECORD_BYTES, MAX_SNAPSHOT_BYTES } from './wal-frame.js';
 
 export interface EmbeddedStoreOptions {
   /** Folder of the store: `snapshot`, `wal-<generation>.log`, `lock`. */
@@ -63,7 +63,7 @@ export class EmbeddedCoordinatorStore implements CoordinatorStore {
       let generation = 0;
       if (snapshotBytes) {
         // A snapshot is renamed into place whole, so any bad frame in it is damage, not a torn write.
-        const { payloads, validBytes } = decodeFrames(snapshotBytes, 'snapshot');
+        const { payloads, validBytes } = decodeFrames(snapshotBytes, 'snapshot', MAX_SNAPSHOT_BYTES);
         if (payloads.length !== 1 || validBytes !== snapshotBytes.length) {
           throw new FedlearnError('STORE_CORRUPT', 'stored snapshot is damaged');
         }
@@ -161,7 +161,11 @@ export class EmbeddedCoordinatorStore implements CoordinatorStore {
     return this.read((s) => s.clients.get(id));
   }
   listClients() {
-    return this.read((s) => [...s.clients.values()]);
+    return this.read((s) =>
+      [...s.clients.values()].sort(
+        (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+      ),
+    );
   }
   async revokeClient(id: string) {
     return this.write((at) => ({ t: 'revokeClient', at, id }));
@@ -180,10 +184,15 @@ export class EmbeddedCoordinatorStore implements CoordinatorStore {
   private write(makeOp: (at: string) => StoreOp): Promise<any> {
     return this.serial(async () => {
       const op = makeOp(this.now().toISOString());
+      const record = Buffer.from(JSON.stringify(op));
+      // Checked before the change is applied: a record too big to read back is never written.
+      if (record.length > MAX_RECORD_BYTES) {
+        throw new FedlearnError('PAYLOAD_TOO_LARGE', `a stored change is at most ${MAX_RECORD_BYTES} bytes`);
+      }
       const { value, changed } = this.state.apply(op);
       if (!changed) return structuredClone(value);
       try {
-        await this.log.appendFile(encodeFrame(Buffer.from(JSON.stringify(op))));
+        await this.log.appendFile(encodeFrame(record));
         await this.log.sync();
         this.logRecords += 1;
         if (this.logRecords >= this.compactEvery) await this.compact();

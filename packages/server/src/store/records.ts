@@ -107,11 +107,31 @@ export function readBack<T>(schema: z.ZodType<T>, value: unknown, what: string):
 
 /** Validates a caller's input before it is written. */
 export function validInput<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  if (!withinDepth(value, MAX_JSON_DEPTH)) {
+    throw new FedlearnError(
+      'INVALID_ARGUMENT',
+      `invalid ${what}: nested deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new FedlearnError('INVALID_ARGUMENT', `invalid ${what}: ${describeIssues(result.error)}`);
   }
   return result.data;
+}
+
+export const MAX_JSON_DEPTH = 64;
+
+/** Iterative, so a hostile nesting cannot overflow the stack before the schema sees it. */
+function withinDepth(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= max) return false;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return true;
 }
 
 /** The first issues, by field and message; the values themselves are never echoed. */

@@ -6,8 +6,10 @@ import { FedlearnError } from '@fedlearn/core';
  * is what tells a torn tail (a crash in the middle of an append) from a whole record.
  */
 const HEADER_BYTES = 8;
-/** Larger than any record the store writes; a bigger length is damage, not a record. */
-export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** The largest log record the store writes (a bigger write is refused); a bigger length read back is damage. */
+export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+/** A snapshot holds the whole state: bounded by the u32 length field only. */
+export const MAX_SNAPSHOT_BYTES = 0xffff_ffff;
 
 export function encodeFrame(payload: Uint8Array): Buffer {
   const frame = Buffer.alloc(HEADER_BYTES + payload.length);
@@ -27,13 +29,13 @@ export interface DecodedLog {
  * Reads frames until the end. A bad frame followed by no whole frame is a torn tail (cut off); a
  * bad frame with a whole frame after it is damage a crash cannot cause, and is `STORE_CORRUPT`.
  */
-export function decodeFrames(bytes: Buffer, what: string): DecodedLog {
+export function decodeFrames(bytes: Buffer, what: string, maxFrameBytes = MAX_RECORD_BYTES): DecodedLog {
   const payloads: Buffer[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    const frameEnd = wholeFrameEnd(bytes, offset);
+    const frameEnd = wholeFrameEnd(bytes, offset, maxFrameBytes);
     if (frameEnd === undefined) {
-      if (isTornTail(bytes, offset)) return { payloads, validBytes: offset };
+      if (isTornTail(bytes, offset, maxFrameBytes)) return { payloads, validBytes: offset };
       throw new FedlearnError('STORE_CORRUPT', `${what} is damaged at byte ${offset}`, {
         details: { offset },
       });
@@ -44,11 +46,11 @@ export function decodeFrames(bytes: Buffer, what: string): DecodedLog {
   return { payloads, validBytes: offset };
 }
 
-function wholeFrameEnd(bytes: Buffer, offset: number): number | undefined {
+function wholeFrameEnd(bytes: Buffer, offset: number, maxFrameBytes: number): number | undefined {
   if (bytes.length - offset < HEADER_BYTES) return undefined;
   const length = bytes.readUInt32LE(offset);
   const end = offset + HEADER_BYTES + length;
-  if (length === 0 || length > MAX_FRAME_BYTES || end > bytes.length) return undefined;
+  if (length === 0 || length > maxFrameBytes || end > bytes.length) return undefined;
   const payload = bytes.subarray(offset + HEADER_BYTES, end);
   return crc32(payload) === bytes.readUInt32LE(offset + 4) ? end : undefined;
 }
@@ -57,9 +59,9 @@ function wholeFrameEnd(bytes: Buffer, offset: number): number | undefined {
  * A crash tears only the frame being appended, so a torn tail holds no whole frame after its
  * start. A damaged length could otherwise hide every record behind it.
  */
-function isTornTail(bytes: Buffer, offset: number): boolean {
+function isTornTail(bytes: Buffer, offset: number, maxFrameBytes: number): boolean {
   for (let next = offset + 1; next + HEADER_BYTES < bytes.length; next += 1) {
-    if (wholeFrameEnd(bytes, next) !== undefined) return false;
+    if (wholeFrameEnd(bytes, next, maxFrameBytes) !== undefined) return false;
   }
   return true;
 }

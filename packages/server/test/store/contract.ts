@@ -1,6 +1,6 @@
 import { isFedlearnError } from '@fedlearn/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CoordinatorStore, RoundResult } from '../../src/store/index.js';
+import type { CoordinatorStore, JsonValue, RoundResult } from '../../src/store/index.js';
 
 /** What each implementation gives the shared suite. */
 export interface StoreHarness {
@@ -65,6 +65,10 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       expect(await store.getJob('nope')).toBeUndefined();
       expect(await codeOf(store.createJob({ id: 'job-1', spec: {} }))).toBe('JOB_CONFLICT');
       expect(await codeOf(store.createJob({ id: '../etc', spec: {} }))).toBe('INVALID_ARGUMENT');
+      let deep: JsonValue = 0;
+      for (let i = 0; i < 100_000; i += 1) deep = [deep];
+      expect(await codeOf(store.createJob({ id: 'deep', spec: deep }))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(store.createJob({ id: 'nan', spec: { x: Number.NaN } }))).toBe('INVALID_ARGUMENT');
       expect((await store.listJobs()).map((j) => j.id)).toEqual(['job-1']);
     });
 
