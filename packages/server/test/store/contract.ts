@@ -146,7 +146,9 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
         [2, 'running'],
       ]);
       await again.completeRound('job-1', 2, result(2));
-      expect((await again.getJob('job-1'))?.lastCompletedRound).toBe(2);
+      const third = await harness.reopen(now);
+      expect((await third.getJob('job-1'))?.lastCompletedRound).toBe(2);
+      expect((await third.listRounds('job-1')).map((r) => r.status)).toEqual(['completed', 'completed']);
     });
 
     it('lets exactly one of many concurrent writers complete a round or create a job', async () => {
