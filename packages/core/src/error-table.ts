@@ -132,7 +132,8 @@ export const ERROR_TABLE = {
   DEADLINE_EXCEEDED: {
     http: 504,
     grpc: 'DEADLINE_EXCEEDED',
-    meaning: 'A request was not answered before its deadline (e.g. a prediction waiting in a full batch queue).',
+    meaning:
+      'A request was not answered before its deadline (e.g. a prediction waiting in a full batch queue).',
   },
   QUORUM_NOT_REACHED: {
     http: 503,
@@ -312,6 +313,23 @@ export const ERROR_TABLE = {
     http: 429,
     grpc: 'RESOURCE_EXHAUSTED',
     meaning: 'This caller sent more requests than its rate limit allows; retry later.',
+  },
+  // the coordinator's durable state (issue 11)
+  STORE_CORRUPT: {
+    http: 500,
+    grpc: 'DATA_LOSS',
+    meaning: 'Stored coordinator state failed its checksum or schema when read back.',
+  },
+  STORE_UNAVAILABLE: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    meaning:
+      'The coordinator state store cannot be opened or reached (database down, folder locked, schema newer).',
+  },
+  ROUND_ALREADY_COMPLETED: {
+    http: 409,
+    grpc: 'ALREADY_EXISTS',
+    meaning: 'A different result for, or a restart of, a round that is already completed was refused.',
   },
   // anything we did not anticipate, wrapped so callers still get a code
   INTERNAL: {
