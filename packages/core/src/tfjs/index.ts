@@ -1,0 +1,4 @@
+export * from './backend.js';
+export * from './fingerprint.js';
+export * from './layers-trainer.js';
+export * from './tf-api.js';
