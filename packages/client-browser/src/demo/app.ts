@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import {
   decodeParams,
+  decodeSecAggMessage,
   flattenParams,
   type LayersModelLike,
   LayersTrainer,
@@ -62,6 +63,7 @@ function showState(state: string, round?: number): void {
 let session: DemoSession | undefined;
 let predictor: tfl.LayersModel | undefined;
 let pad: DrawingPad | undefined;
+let client: BrowserClient | undefined;
 
 async function main(): Promise<void> {
   if (!token) throw new Error('open the URL the demo printed: it carries the demo token (#token=…)');
@@ -112,7 +114,7 @@ async function join(): Promise<void> {
       el('local-loss').textContent = loss.toFixed(4);
     },
   });
-  const client = new BrowserClient({
+  client = new BrowserClient({
     serverUrl: location.origin,
     token: s.clientToken,
     clientId: s.clientId,
@@ -123,11 +125,24 @@ async function join(): Promise<void> {
 }
 
 let currentRound: number | undefined;
+/**
+ * `#leave=MESSAGE@ROUND`: leave as a closing tab does when a given secure-aggregation message
+ * arrives in a given round, e.g. `secagg/shares@3` (for dropout tests and demos).
+ */
+const leaveAt = params.get('leave');
 
 function onClientEvent(event: BrowserClientEvent): void {
   if (event.type === 'fit_start') currentRound = event.round;
   if (event.type === 'state') showState(event.state, event.round);
+  if (event.type === 'message_received' && leaveAt && leavesOn(event.message)) client?.pause();
   if (event.type === 'task_failed' || event.type === 'server_error') showError(new Error(event.message));
+}
+
+function leavesOn(message: unknown): boolean {
+  const m = message as { type?: string; round?: number; params?: Uint8Array };
+  if (m.type !== 'secagg' || !m.params) return false;
+  const type = (decodeSecAggMessage(m.params) as { type?: string }).type;
+  return leaveAt === `${type}@${m.round}`;
 }
 
 /** The trainer, keeping each round's update so a test can recompute the aggregate in the clear. */

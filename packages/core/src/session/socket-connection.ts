@@ -24,6 +24,8 @@ export type ConnectionEvent =
   | { type: 'connected' }
   /** A message went out (progress displays: uploading, each secure-aggregation stage). */
   | { type: 'message_sent'; message: ClientMessage }
+  /** A whole message came in, before the session handles it (not yet validated). */
+  | { type: 'message_received'; message: unknown }
   | { type: 'disconnected'; reason: string }
   | { type: 'connect_error'; message: string };
 
@@ -151,7 +153,10 @@ export class SessionConnection {
     socket.on(FRAME_EVENT, (frame: unknown) => {
       try {
         const message = this.assembler.accept(frame);
-        if (message) void this.session.receive(message);
+        if (message) {
+          this.emit({ type: 'message_received', message });
+          void this.session.receive(message);
+        }
       } catch (error) {
         const e = error as FedlearnError;
         this.emit({
