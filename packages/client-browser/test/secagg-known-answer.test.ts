@@ -1,7 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import {
   createSecAggClient,
   createSecAggServerRound,
@@ -15,7 +11,7 @@ import {
 } from '@fedlearn/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './chromium.js';
+import { launchChromium, serveBundlePage } from './chromium.js';
 
 // Known answer: five clients with fixed inputs and fixed randomness; one drops out after sharing
 // its keys. Every message the browser build produces must be byte-for-byte the Node build's, and
@@ -61,27 +57,21 @@ window.ready = true;
 </script>`;
 
 describe('secure aggregation known answer: Node build and browser bundle (headless Chromium)', () => {
-  let server: Server;
+  let served: Awaited<ReturnType<typeof serveBundlePage>>;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    const bundle = readFileSync(join(import.meta.dirname, '../dist/index.js'));
-    server = createServer((request, response) => {
-      if (request.url === '/index.js')
-        response.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-      else response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    served = await serveBundlePage(PAGE);
     browser = await launchChromium();
     page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.goto(served.url);
     await page.waitForFunction(() => (globalThis as { ready?: boolean }).ready === true);
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await served?.close();
   });
 
   it('gives the same bytes at every stage and the plain sum of the survivors', async () => {
