@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's headless chromium (installed by .ci/run), for every browser test of the repository. */
 export function launchChromium(): Promise<Browser> {
@@ -35,5 +35,21 @@ export async function serveBundlePage(html: string): Promise<{ url: string; clos
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Chromium with one page on `html` (which sets `window.ready` once the bundle is imported). */
+export async function openBundlePage(html: string): Promise<{ page: Page; close: () => Promise<void> }> {
+  const served = await serveBundlePage(html);
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  await page.goto(served.url);
+  await page.waitForFunction(() => (globalThis as { ready?: boolean }).ready === true);
+  return {
+    page,
+    close: async () => {
+      await browser.close();
+      await served.close();
+    },
   };
 }

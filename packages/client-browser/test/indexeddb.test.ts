@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveBundlePage } from './chromium.js';
+import { openBundlePage } from './chromium.js';
 
 const PAGE = `<!doctype html><script type="module">
 import * as sdk from '/index.js';
@@ -42,22 +42,15 @@ function seed(page: Page, database: string, records: unknown[]): Promise<void> {
 }
 
 describe('local data from IndexedDB, in headless Chromium', () => {
-  let served: Awaited<ReturnType<typeof serveBundlePage>>;
-  let browser: Browser;
+  let opened: Awaited<ReturnType<typeof openBundlePage>>;
   let page: Page;
 
   beforeAll(async () => {
-    served = await serveBundlePage(PAGE);
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.goto(served.url);
-    await page.waitForFunction(() => (globalThis as { ready?: boolean }).ready === true);
+    opened = await openBundlePage(PAGE);
+    page = opened.page;
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-  });
+  afterAll(() => opened?.close());
 
   it('reads every record into example-major arrays', async () => {
     await seed(page, 'digits', [

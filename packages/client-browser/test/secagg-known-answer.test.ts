@@ -9,9 +9,9 @@ import {
   type SecAggServerStep,
   seededRandomBytes,
 } from '@fedlearn/core';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serveBundlePage } from './chromium.js';
+import { openBundlePage } from './chromium.js';
 
 // Known answer: five clients with fixed inputs and fixed randomness; one drops out after sharing
 // its keys. Every message the browser build produces must be byte-for-byte the Node build's, and
@@ -57,22 +57,15 @@ window.ready = true;
 </script>`;
 
 describe('secure aggregation known answer: Node build and browser bundle (headless Chromium)', () => {
-  let served: Awaited<ReturnType<typeof serveBundlePage>>;
-  let browser: Browser;
+  let opened: Awaited<ReturnType<typeof openBundlePage>>;
   let page: Page;
 
   beforeAll(async () => {
-    served = await serveBundlePage(PAGE);
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.goto(served.url);
-    await page.waitForFunction(() => (globalThis as { ready?: boolean }).ready === true);
+    opened = await openBundlePage(PAGE);
+    page = opened.page;
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-  });
+  afterAll(() => opened?.close());
 
   it('gives the same bytes at every stage and the plain sum of the survivors', async () => {
     const round = createSecAggServerRound(CONFIG, IDS, { round: 1, randomBytes: seededRandomBytes(7) });
