@@ -24,6 +24,8 @@ export default defineConfig([
     entry: { 'demo/app': 'src/demo/app.ts' },
     platform: 'browser',
     minify: true,
+    // The demo's bundle holds all of tfjs: its source map would be most of the package.
+    sourcemap: false,
     noExternal: [...bundled, ...tfjs],
   },
 ]);

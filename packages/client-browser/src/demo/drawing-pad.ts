@@ -54,18 +54,13 @@ export class DrawingPad {
           maxY = Math.max(maxY, y);
         }
     if (maxX < 0) return undefined;
+    // As MNIST was made: the digit scaled into a 20×20 box, then moved so that its centre of
+    // mass sits at the centre of the 28×28 image.
     const box = Math.max(maxX - minX, maxY - minY) + 1;
-    const small = document.createElement('canvas');
-    small.width = 28;
-    small.height = 28;
-    const s = small.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
-    s.fillStyle = '#000';
-    s.fillRect(0, 0, 28, 28);
-    const cx = (minX + maxX) / 2;
-    const cy = (minY + maxY) / 2;
-    s.drawImage(this.canvas, cx - box / 2, cy - box / 2, box, box, 4, 4, 20, 20);
-    const pixels = s.getImageData(0, 0, 28, 28).data;
-    return Float32Array.from({ length: 784 }, (_, i) => (pixels[i * 4] ?? 0) / 255);
+    const scale = 20 / box;
+    const region = [minX, minY, maxX - minX + 1, maxY - minY + 1] as const;
+    const [cx, cy] = centreOfMass(drawOn28(this.canvas, ...region, scale, 0, 0));
+    return drawOn28(this.canvas, ...region, scale, 14 - cx, 14 - cy);
   }
 
   private at(e: PointerEvent): [number, number] {
@@ -75,4 +70,38 @@ export class DrawingPad {
       ((e.clientY - r.top) * this.canvas.height) / r.height,
     ];
   }
+}
+
+/** The region drawn into a black 28×28 image at `scale`, offset by (dx, dy); values in [0, 1]. */
+function drawOn28(
+  source: HTMLCanvasElement,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  scale: number,
+  dx: number,
+  dy: number,
+): Float32Array {
+  const small = document.createElement('canvas');
+  small.width = 28;
+  small.height = 28;
+  const g = small.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
+  g.fillStyle = '#000';
+  g.fillRect(0, 0, 28, 28);
+  g.drawImage(source, x, y, w, h, dx, dy, w * scale, h * scale);
+  const pixels = g.getImageData(0, 0, 28, 28).data;
+  return Float32Array.from({ length: 784 }, (_, i) => (pixels[i * 4] ?? 0) / 255);
+}
+
+function centreOfMass(image: Float32Array): [number, number] {
+  let mass = 0;
+  let sx = 0;
+  let sy = 0;
+  image.forEach((v, i) => {
+    mass += v;
+    sx += v * (i % 28);
+    sy += v * Math.floor(i / 28);
+  });
+  return mass === 0 ? [14, 14] : [sx / mass, sy / mass];
 }
