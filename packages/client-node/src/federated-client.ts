@@ -1,18 +1,13 @@
 import {
   type ClientMessage,
-  ClientSession,
   type Clock,
-  DEFAULT_MAX_PARAMS_BYTES,
-  FedlearnError,
-  FRAME_EVENT,
-  FrameAssembler,
-  isErrorCode,
-  type SessionEvent,
-  systemClock,
+  type ConnectionEvent,
+  type ReconnectOptions,
+  SessionConnection,
+  socketIoReconnection,
   type Trainer,
-  toFrames,
 } from '@fedlearn/core';
-import { io, type Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { untrustedCertificateError } from './tls-trust.js';
 
 export interface FederatedClientOptions {
@@ -25,7 +20,7 @@ export interface FederatedClientOptions {
   /** PEM CA certificate(s) to trust for an `https` coordinator with a private CA. */
   ca?: string;
   /** Reconnection backoff: doubles from `initialDelayMs` up to `maxDelayMs`, ± `jitter` (0–1). */
-  reconnect?: { initialDelayMs?: number; maxDelayMs?: number; jitter?: number };
+  reconnect?: ReconnectOptions;
   /** Times the reconnection after the coordinator closed the socket (injected in tests). */
   clock?: Clock;
   /** Uniform in [0, 1), for the backoff's jitter (injected in tests). */
@@ -44,15 +39,12 @@ export interface FederatedClientOptions {
   intercept?: (message: ClientMessage) => ClientMessage | 'drop' | 'disconnect';
 }
 
-export type ClientEvent =
-  | SessionEvent
-  | { type: 'connected' }
-  | { type: 'disconnected'; reason: string }
-  | { type: 'connect_error'; message: string };
+export type ClientEvent = ConnectionEvent;
 
 /**
  * A federated-learning client for Node: connects to a coordinator, trains when asked, and
- * reconnects with exponential backoff and jitter until stopped.
+ * reconnects with exponential backoff and jitter until stopped. The protocol itself is core's
+ * `SessionConnection`, shared with the browser client.
  *
  * @example
  * const client = new FederatedClient({ serverUrl, token, clientId: 'node-1', trainer });
@@ -60,15 +52,10 @@ export type ClientEvent =
  * await client.done; // until stop(), a signal, or a fatal error
  */
 export class FederatedClient {
-  private socket: Socket | undefined;
-  private readonly session: ClientSession;
-  private assembler: FrameAssembler;
-  private nextTransferId = 0;
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private connection: SessionConnection | undefined;
+  private signalHandler: (() => void) | undefined;
   private resolveDone!: () => void;
   private rejectDone!: (error: Error) => void;
-  private signalHandler: (() => void) | undefined;
-  private stopped = false;
   /** Settles when the client stops: resolves on stop() or a signal, rejects on a fatal error. */
   readonly done: Promise<void>;
 
@@ -78,159 +65,66 @@ export class FederatedClient {
       this.rejectDone = reject;
     });
     this.done.catch(() => undefined);
-    this.assembler = this.newAssembler();
-    this.session = new ClientSession({
-      clientId: options.clientId,
-      trainer: options.trainer,
-      transport: { send: (message) => this.send(message) },
-      maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES,
-      runtime: `node ${process.versions.node}`,
-      ...(options.secureAggregation === undefined ? {} : { secureAggregation: options.secureAggregation }),
-      onEvent: (event) => this.onSessionEvent(event),
-    });
   }
 
   /** Connects; resolves once the coordinator has accepted the socket (or rejects on a fatal refusal). */
   start(): Promise<void> {
-    const { reconnect = {} } = this.options;
-    const socket = io(this.options.serverUrl, {
-      auth: { token: this.options.token },
+    const { options } = this;
+    const socket = io(options.serverUrl, {
+      auth: { token: options.token },
       transports: ['websocket'],
-      reconnection: true,
-      reconnectionDelay: reconnect.initialDelayMs ?? 500,
-      reconnectionDelayMax: reconnect.maxDelayMs ?? 10_000,
-      randomizationFactor: reconnect.jitter ?? 0.5,
-      ...(this.options.ca ? { ca: this.options.ca } : {}),
+      ...socketIoReconnection(options.reconnect),
+      ...(options.ca ? { ca: options.ca } : {}),
     });
-    this.socket = socket;
-    if (this.options.handleSignals ?? true) {
+    const connection = new SessionConnection(socket, {
+      clientId: options.clientId,
+      trainer: options.trainer,
+      runtime: `node ${process.versions.node}`,
+      ...pick(options, [
+        'reconnect',
+        'clock',
+        'random',
+        'maxPayloadBytes',
+        'chunkBytes',
+        'secureAggregation',
+        'intercept',
+      ]),
+      // An untrusted certificate stays untrusted: say how to fix it and stop, rather than retry.
+      classifyConnectError: (error) => untrustedCertificateError(error, options.serverUrl),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
+    this.connection = connection;
+    connection.done.then(
+      () => this.finish(),
+      (error: Error) => this.finish(error),
+    );
+    if (options.handleSignals ?? true) {
       this.signalHandler = () => void this.stop();
       process.once('SIGINT', this.signalHandler);
       process.once('SIGTERM', this.signalHandler);
     }
-    const connected = new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      this.done.catch(reject);
-    });
-    socket.on('connect', () => {
-      this.assembler = this.newAssembler();
-      this.emit({ type: 'connected' });
-      void this.session.connected();
-    });
-    socket.on('disconnect', (reason) => {
-      this.emit({ type: 'disconnected', reason });
-      this.stopHeartbeat();
-      // socket.io retries on its own after a lost connection, but not after the server closed the
-      // socket (a coordinator shutting down or restarting): come back after the initial backoff.
-      if (reason === 'io server disconnect' && !this.stopped) {
-        const base = reconnect.initialDelayMs ?? 500;
-        const jitter = reconnect.jitter ?? 0.5;
-        const random = this.options.random ?? Math.random;
-        (this.options.clock ?? systemClock).setTimeout(
-          () => {
-            if (!this.stopped) socket.connect();
-          },
-          base * (1 + jitter * (2 * random() - 1)),
-        );
-      }
-    });
-    socket.on('connect_error', (error: Error & { data?: { code?: unknown; message?: string } }) => {
-      const code = error.data?.code;
-      if (isErrorCode(code) && code === 'UNAUTHORIZED') {
-        this.fail(new FedlearnError('UNAUTHORIZED', error.data?.message ?? error.message));
-        return;
-      }
-      // An untrusted certificate stays untrusted: say how to fix it and stop, rather than retry.
-      const untrusted = untrustedCertificateError(error, this.options.serverUrl);
-      if (untrusted) return this.fail(untrusted);
-      this.emit({ type: 'connect_error', message: error.message });
-    });
-    socket.on(FRAME_EVENT, (frame: unknown) => {
-      try {
-        const message = this.assembler.accept(frame);
-        if (message) void this.session.receive(message);
-      } catch (error) {
-        const e = error as FedlearnError;
-        this.emit({
-          type: 'task_failed',
-          kind: 'receive',
-          code: e.code ?? 'MALFORMED_MESSAGE',
-          message: e.message,
-        });
-      }
-    });
-    return connected;
+    return connection.whenConnected();
   }
 
   /** Disconnects and resolves `done`. Safe to call more than once. */
   async stop(): Promise<void> {
-    this.cleanup();
-    this.resolveDone();
+    this.connection?.stop();
+    this.finish();
   }
 
-  private fail(error: FedlearnError): void {
-    this.cleanup();
-    this.rejectDone(error);
-  }
-
-  private cleanup(): void {
-    this.stopped = true;
-    this.stopHeartbeat();
-    this.socket?.disconnect();
+  private finish(error?: Error): void {
     if (this.signalHandler) {
       process.off('SIGINT', this.signalHandler);
       process.off('SIGTERM', this.signalHandler);
       this.signalHandler = undefined;
     }
+    if (error) this.rejectDone(error);
+    else this.resolveDone();
   }
+}
 
-  private async send(message: ClientMessage): Promise<void> {
-    const socket = this.socket;
-    if (!socket?.connected) throw new FedlearnError('TRANSPORT_CLOSED', 'not connected to the coordinator');
-    const fate = this.options.intercept ? this.options.intercept(message) : message;
-    if (fate === 'drop') return;
-    if (fate === 'disconnect') return this.dropConnection(socket);
-    for (const frame of toFrames(fate, this.nextTransferId++, this.options.chunkBytes))
-      socket.emit(FRAME_EVENT, frame);
-  }
-
-  /** Cuts the connection as a lost network would, and comes back after the initial backoff. */
-  private dropConnection(socket: Socket): void {
-    socket.disconnect();
-    // Not unref'd: with the socket closed, this timer is what keeps the process alive until it is back.
-    setTimeout(() => {
-      if (!this.stopped) socket.connect();
-    }, this.options.reconnect?.initialDelayMs ?? 500);
-  }
-
-  private onSessionEvent(event: SessionEvent): void {
-    if (event.type === 'welcome') this.startHeartbeat(event.heartbeatIntervalMs);
-    this.emit(event);
-    if (event.type === 'server_error' && event.fatal && this.session.fatal) this.fail(this.session.fatal);
-  }
-
-  /** Heartbeats at the interval the coordinator asked for in its welcome. */
-  private startHeartbeat(intervalMs: number): void {
-    this.stopHeartbeat();
-    this.heartbeat = setInterval(() => {
-      this.send({ type: 'heartbeat', sentAt: Date.now() }).catch(() => undefined);
-    }, intervalMs);
-    this.heartbeat.unref();
-  }
-
-  private stopHeartbeat(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
-  }
-
-  private newAssembler(): FrameAssembler {
-    return new FrameAssembler({
-      maxPayloadBytes: this.options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES,
-      ...(this.options.chunkBytes ? { chunkBytes: this.options.chunkBytes } : {}),
-    });
-  }
-
-  private emit(event: ClientEvent): void {
-    this.options.onEvent?.(event);
-  }
+function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
 }

@@ -9,4 +9,5 @@ export * from './random.js';
 export * from './secagg/index.js';
 export * from './session/index.js';
 export * from './strategy/index.js';
+export * from './tfjs/index.js';
 export * from './version.js';

@@ -38,6 +38,11 @@ export interface CoordinatorOptions extends CoordinatorConfigInput {
   lifecycle?: ModelLifecycle;
   /** Builds a job's strategy from its spec (default: the strategy registry in core). */
   strategy?: (spec: JobSpec) => Strategy;
+  /**
+   * Extra routes on the coordinator's port (e.g. the CLI's browser demo page), registered as one
+   * encapsulated Fastify plugin. Each route does its own authentication.
+   */
+  extraRoutes?: (app: FastifyInstance) => Promise<void>;
 }
 
 type Listener = (event: CoordinatorEvent) => void;
@@ -71,7 +76,15 @@ export class Coordinator {
   ) {}
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
-    const { logger: givenLogger, clock, evaluator, lifecycle, strategy, ...configInput } = options;
+    const {
+      logger: givenLogger,
+      clock,
+      evaluator,
+      lifecycle,
+      strategy,
+      extraRoutes,
+      ...configInput
+    } = options;
     const config = parseCoordinatorConfig(configInput);
     const logger = givenLogger ?? pino({ name: 'fedlearn-coordinator' });
     const https = config.tls
@@ -101,6 +114,7 @@ export class Coordinator {
     );
     coordinator.attachSockets();
     await http.register(controlApi, { coordinator });
+    if (extraRoutes) await http.register(extraRoutes);
     await http.listen({ host: config.host, port: config.port });
     logger.info({ url: coordinator.url }, 'coordinator listening');
     return coordinator;

@@ -9,6 +9,7 @@ import { Coordinator, type RoundSummary } from '@fedlearn/server';
 import * as tf from '@tensorflow/tfjs-core';
 import pino from 'pino';
 import { trainBaseline } from '../baseline.js';
+import { announceBrowserDemo, browserDemoFor, untilInterrupted } from '../browser-demo-command.js';
 import { type ClientFleet, spawnClients } from '../client-fleet.js';
 import { followJob, waitForClients } from '../demo-progress.js';
 import { loadMnist } from '../mnist.js';
@@ -49,6 +50,10 @@ ${strategyHelp()}
   --json FILE          write the run's config, rounds and results as JSON
   --home DIR           where checkpoints, logs and the local model registry live
                        (default $FEDLEARN_HOME or ./.fedlearn)
+  --browser            also serve the browser demo page on the coordinator and print its URL
+                       (with a demo token): a page joins the job with one button, trains on
+                       its own slice of the digits, and charts the rounds; the page stays up
+                       after the job until Ctrl-C
 
 Every round's global model is registered (local registry by default, MLflow when
 MLFLOW_TRACKING_URI is set) and the promotion policy moves the \`champion\` alias.
@@ -75,6 +80,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       backend: { type: 'string' },
       json: { type: 'string' },
       home: { type: 'string' },
+      browser: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -132,6 +138,9 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       `logs: ${logFile}\n`,
   );
   const clientToken = randomBytes(24).toString('base64url');
+  const browser = values.browser
+    ? browserDemoFor({ ...config, scheme: partitionOption(config.partition), clientToken })
+    : undefined;
   const lifecycleConfig = resolveLifecycleConfig(io.env, { cwd: io.cwd, home });
   const lifecycle = createModelLifecycle(lifecycleConfig);
   const coordinator = await Coordinator.start({
@@ -141,8 +150,10 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     clientToken,
     checkpointDir: join(home, 'checkpoints'),
     logger,
-    evaluator,
+    evaluator: browser ? browser.observing(evaluator) : evaluator,
+    ...(browser ? { extraRoutes: browser.routes } : {}),
   });
+  if (browser) announceBrowserDemo(browser, coordinator, io);
   let fleet: ClientFleet | undefined;
   const started = Date.now();
   try {
@@ -153,7 +164,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       token: clientToken,
       args: [
         '--clients',
-        String(config.clients),
+        String(browser?.partitions ?? config.clients),
         '--partition',
         config.partition,
         '--seed',
@@ -246,6 +257,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
         `serve it (REST, GraphQL and gRPC; docs at http://127.0.0.1:8800/docs): npx fedlearn serve${homeArg}\n`,
       );
     }
+    if (browser) await untilInterrupted(io);
     return done.status === 'completed' ? 0 : 1;
   } finally {
     await fleet?.stop();

@@ -1,5 +1,10 @@
-import * as tf from '@tensorflow/tfjs-core';
-import type { CustomCallbackArgs, LayersModel } from '@tensorflow/tfjs-layers';
+import type { LayersModelLike, TensorLike, TfApi } from './tf-api.js';
+
+/** Batch callbacks in the shape tfjs-layers' `model.fit({ callbacks })` takes. */
+export interface BatchCallbacks {
+  onBatchBegin(): Promise<void>;
+  onBatchEnd(): Promise<void>;
+}
 
 /**
  * FedProx's proximal term (Li et al., MLSys 2020) as training callbacks: adds the gradient of
@@ -11,31 +16,32 @@ import type { CustomCallbackArgs, LayersModel } from '@tensorflow/tfjs-layers';
  * Call it right after the global weights are set; `dispose()` when training is done.
  *
  * @example
- * const prox = proximalTerm(model, config.proximalMu, config.learningRate);
+ * const prox = proximalTerm(tf, model, config.proximalMu, config.learningRate);
  * await model.fit(x, y, { callbacks: prox.callbacks });
  * prox.dispose();
  */
 export function proximalTerm(
-  model: LayersModel,
+  tf: TfApi,
+  model: LayersModelLike,
   mu: number,
   learningRate: number,
-): { callbacks: CustomCallbackArgs; dispose(): void } {
+): { callbacks: BatchCallbacks; dispose(): void } {
   const weights = model.trainableWeights;
   const anchor = weights.map((w) => tf.keep(tf.clone(w.read())));
-  let pulls: tf.Tensor[] = [];
+  let pulls: TensorLike[] = [];
   const scale = learningRate * mu;
   return {
     callbacks: {
       onBatchBegin: async () => {
         pulls = tf.tidy(() =>
-          weights.map((w, i) => tf.keep(tf.mul(tf.sub(w.read(), anchor[i] as tf.Tensor), scale))),
+          weights.map((w, i) => tf.keep(tf.mul(tf.sub(w.read(), anchor[i] as TensorLike), scale))),
         );
       },
       onBatchEnd: async () => {
         weights.forEach((w, i) => {
-          const next = tf.tidy(() => tf.sub(w.read(), pulls[i] as tf.Tensor));
+          const next = tf.tidy(() => tf.sub(w.read(), pulls[i] as TensorLike));
           w.write(next); // copies into the variable
-          next.dispose();
+          tf.dispose(next);
         });
         tf.dispose(pulls);
         pulls = [];

@@ -1,0 +1,2 @@
+export { type DemoSession, type DemoState, decodeDigitSlice, encodeDigitSlice } from './api.js';
+export { demoPageHtml } from './page.js';
