@@ -8,6 +8,7 @@ export * from './robust-strategy.js';
 export * from './sampled-strategy.js';
 export * from './sampling.js';
 export * from './server-optimizer.js';
+export * from './state-codec.js';
 export * from './strategy-options.js';
 export * from './streaming-average.js';
 export * from './types.js';

@@ -1,4 +1,4 @@
-import { FedAvg, isFedlearnError } from '@fedlearn/core';
+import { FedAvg, isFedlearnError, strategyStateFromJson, strategyStateToJson } from '@fedlearn/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CoordinatorStore, JsonValue, RoundResult } from '../../src/store/index.js';
 
@@ -115,9 +115,10 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
     it('restarts a failed round, and keeps everything across a reopen', async () => {
       await store.createJob({ id: 'job-1', spec: { rounds: 2 } });
       // What a real strategy hands over (`Strategy.state()`) is stored and read back as it was.
-      const fedAvgState = new FedAvg({ minFitClients: 3 }).state() as JsonValue;
-      await store.putStrategyState('job-1', 0, fedAvgState);
-      expect((await store.getStrategyState('job-1'))?.state).toEqual(fedAvgState);
+      const fedAvgState = new FedAvg({ minFitClients: 3 }).state();
+      await store.putStrategyState('job-1', 0, strategyStateToJson(fedAvgState) as unknown as JsonValue);
+      const stored = await store.getStrategyState('job-1');
+      expect(strategyStateFromJson(stored?.state)).toEqual(fedAvgState);
       expect(await codeOf(store.failRound('job-1', 1, { code: 'X', message: 'm' }))).toBe('INVALID_ARGUMENT');
       await store.startRound('job-1', 1, ['client-a']);
       const failed = await store.failRound('job-1', 1, { code: 'QUORUM_NOT_REACHED', message: 'too few' });
