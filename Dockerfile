@@ -17,6 +17,7 @@ COPY package.json package-lock.json ./
 COPY packages/core/package.json packages/core/
 COPY packages/server/package.json packages/server/
 COPY packages/client-node/package.json packages/client-node/
+COPY packages/client-browser/package.json packages/client-browser/
 COPY packages/registry/package.json packages/registry/
 COPY packages/serving/package.json packages/serving/
 COPY packages/cli/package.json packages/cli/
