@@ -1,19 +1,4 @@
-import { type ErrorCode, isFedlearnError } from '@fedlearn/core';
-
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  INVALID_ARGUMENT: 400,
-  MALFORMED_MESSAGE: 400,
-  INVALID_CONFIG: 400,
-  INPUT_SIGNATURE_MISMATCH: 422,
-  UNAUTHORIZED: 401,
-  MODEL_NOT_SERVED: 404,
-  REGISTRY_NOT_FOUND: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  RATE_LIMITED: 429,
-  SERVING_QUEUE_FULL: 503,
-  MODEL_NOT_READY: 503,
-  DEADLINE_EXCEEDED: 504,
-};
+import { httpStatusOf, isFedlearnError } from '@fedlearn/core';
 
 /** What an HTTP client sees for an error: a status, a message safe to show, and a code to switch on. */
 export interface HttpError {
@@ -38,9 +23,9 @@ export function toHttpError(error: unknown): HttpError {
   if (isFedlearnError(error)) {
     const field = typeof error.details['field'] === 'string' ? error.details['field'] : undefined;
     return {
-      status: STATUS[error.code] ?? 500,
+      status: httpStatusOf(error.code),
       code: error.code,
-      message: STATUS[error.code] ? error.message : 'internal error',
+      message: error.code === 'INTERNAL' ? 'internal error' : error.message,
       ...(field ? { field } : {}),
     };
   }
