@@ -20,8 +20,8 @@ import {
   defaultThreshold,
   packedLength,
   recommendNeighbourhood,
-  simulateSecAggRound,
 } from '../packages/core/dist/index.js';
+import { simulateSecAggRound } from '../packages/core/dist/testing.js';
 import { nativeX25519 } from '../packages/server/dist/index.js';
 
 const CLIENTS = [10, 100, 1000];
@@ -85,7 +85,9 @@ function runOnce(n, d, rate, hood, seed, native = true) {
     measure,
     ...(native ? { serverX25519: nativeX25519() } : {}),
   });
-  if (sim.outcome.kind !== 'done') throw new Error(`round aborted: ${sim.error?.message}`);
+  // Stand-ins upload random vectors: their sum fails the range check, the last step of unmasking.
+  const standInEnd = realClients < n && sim.error?.code === 'SECAGG_INPUT_OUT_OF_RANGE';
+  if (sim.outcome.kind !== 'done' && !standInEnd) throw new Error(`round aborted: ${sim.error?.message}`);
   const exact =
     realClients === n ? sim.result.ringSum.every((v, i) => v === sim.expectedRingSum[i]) : undefined;
   const uploads = [...sim.uploadedBytes]
@@ -96,7 +98,7 @@ function runOnce(n, d, rate, hood, seed, native = true) {
     upload: median(uploads),
     params: sim.server.params,
     exact,
-    survivors: sim.result.survivors.length,
+    survivors: sim.result?.survivors.length ?? n - dropped,
   };
 }
 

@@ -57,6 +57,12 @@ export const ERROR_CODES = [
   'REGISTRY_UNAVAILABLE',
   'REGISTRY_BAD_RESPONSE',
   'MODEL_FORMAT_INVALID',
+  // issue 8: secure aggregation against active adversaries
+  'SECAGG_INPUT_OUT_OF_RANGE',
+  'SECAGG_GRAPH_DISCONNECTED',
+  'SECAGG_POLICY_REFUSED',
+  'SECAGG_BAD_SIGNATURE',
+  'SECAGG_INCONSISTENT_VIEW',
   // anything we did not anticipate, wrapped so callers still get a code
   'INTERNAL',
 ] as const;

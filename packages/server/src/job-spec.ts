@@ -51,13 +51,16 @@ export const jobSpecSchema = z
         enabled: z.boolean().default(false),
         /** k, the degree of the neighbour graph (default 2·⌈log2 n⌉, or n − 1 when n is small). */
         neighbours: z.number().int().min(2).optional(),
-        /** t, shares needed to rebuild a client's secrets (default ⌊k/2⌋ + 1). */
+        /** t, shares needed to rebuild a client's secrets (default ⌊k/2⌋ + 1; 2t > k is required when k < n − 1). */
         threshold: z.number().int().min(2).optional(),
         /** Each coordinate of a client's update (a delta from the global model) is clipped to [−clip, clip]. */
         clip: z.number().positive().finite().default(1),
         /** Quantization bits per coordinate. */
         bits: z.number().int().min(1).max(24).default(16),
-        /** Largest weight (number of examples) a client may send; default: the largest any sampled client announced. */
+        /**
+         * Largest weight (number of examples) a client may send; default: the largest any sampled client
+         * announced, capped so the ring fits in 32 bits (a client with more examples sends the cap).
+         */
         maxWeight: z
           .number()
           .int()

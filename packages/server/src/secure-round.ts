@@ -1,5 +1,6 @@
 import {
   type ClientInfo,
+  cappedMaxWeight,
   createSecAggServerRound,
   cryptoRandomBytes,
   decodeSecAggMessage,
@@ -45,7 +46,8 @@ export class SecureRoundTraining implements RoundTraining {
         dimension: global.flat.length,
         clipRange: secagg.clip,
         quantizationBits: secagg.bits,
-        maxWeight: secagg.maxWeight ?? Math.max(1, ...announced),
+        // Capped: one inflated announcement must not make the round overflow (issue 8).
+        maxWeight: secagg.maxWeight ?? cappedMaxWeight(announced, sampled.length, secagg.bits),
         ...(secagg.neighbours === undefined ? {} : { neighbours: secagg.neighbours }),
         ...(secagg.threshold === undefined ? {} : { threshold: secagg.threshold }),
       },

@@ -243,10 +243,10 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
 }
 
 /**
- * The demo's secure-aggregation settings. With dropouts it takes k from `recommendNeighbourhood`
- * and a lower threshold t = ⌈k/3⌉ (at least 2), so that rounds survive many dropouts (a client's
- * secrets then resist fewer colluding neighbours than with the default t = ⌊k/2⌋ + 1), and each
- * round waits until the clients that vanished in the last one are back, so it samples them all.
+ * The demo's secure-aggregation settings. With dropouts it survives them with a larger
+ * neighbourhood, k and t = ⌊k/2⌋ + 1 from `recommendNeighbourhood` (never a lower threshold: with
+ * 2t ≤ k dropouts could split the survivors into separately unmaskable groups), and each round
+ * waits until the clients that vanished in the last one are back, so it samples them all.
  */
 function demoSecAgg(
   config: { secagg: boolean; dropout: number; stageTimeoutMs: number; clients: number; fraction: number },
@@ -256,9 +256,9 @@ function demoSecAgg(
   const sampled = Math.min(config.clients, Math.max(quorum, Math.round(config.fraction * config.clients)));
   const secagg = { enabled: true, clip: 1, bits: 16, stageTimeoutMs: config.stageTimeoutMs };
   if (config.dropout === 0 || sampled < 4) return { secagg };
-  const { neighbours } = recommendNeighbourhood(sampled, { dropoutRate: config.dropout });
+  const { neighbours, threshold } = recommendNeighbourhood(sampled, { dropoutRate: config.dropout });
   return {
-    secagg: { ...secagg, neighbours, threshold: Math.max(2, Math.ceil(neighbours / 3)) },
+    secagg: { ...secagg, neighbours, threshold },
     waitFor: config.clients,
   };
 }

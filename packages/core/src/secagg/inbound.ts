@@ -1,6 +1,6 @@
 import type { SecAggParams } from './config.js';
 import { secaggError } from './errors.js';
-import { bytesEqual, isValidPublicKey, sealedLength } from './keys.js';
+import { canonicalKey, isValidPublicKey, sealedLength } from './keys.js';
 import type { SecAggAdvertiseKeys, SecAggMaskedInput } from './messages.js';
 import { unpackVector } from './packing.js';
 import type { HeldShare } from './recovery.js';
@@ -9,13 +9,34 @@ import { parseShare } from './shamir.js';
 
 /** The server's checks on each client message, beyond its schema. Each throws naming the sender. */
 
-export function checkAdvertisedKeys(from: string, m: SecAggAdvertiseKeys): void {
+/**
+ * Valid X25519 keys, distinct from each other and from every key advertised before this round (in
+ * canonical form, so a second encoding of a point is a copy too); `taken` maps each to its owner.
+ */
+export function checkAdvertisedKeys(from: string, m: SecAggAdvertiseKeys, taken: Map<string, string>): void {
   if (!isValidPublicKey(m.encPublicKey) || !isValidPublicKey(m.maskPublicKey)) {
     throw secaggError('SECAGG_BAD_KEY', `${from} sent an invalid public key`, from);
   }
-  if (bytesEqual(m.encPublicKey, m.maskPublicKey)) {
+  const enc = canonicalKey(m.encPublicKey);
+  const mask = canonicalKey(m.maskPublicKey);
+  if (enc === mask) {
     throw secaggError('SECAGG_BAD_KEY', `${from} used one key for both purposes`, from);
   }
+  if (taken.has(enc) || taken.has(mask)) {
+    // A copied masking key cancels a neighbour's pairwise masks: the copy is refused, not the original.
+    throw secaggError('SECAGG_BAD_KEY', `${from} advertised a key another participant already uses`, from);
+  }
+  taken.set(enc, from);
+  taken.set(mask, from);
+}
+
+/** The neighbours a client says sent it a bad share bundle: each a live neighbour, listed once. */
+export function checkRefusedShares(from: string, m: SecAggMaskedInput, liveNeighbours: readonly string[]) {
+  const refused = m.refusedShares ?? [];
+  if (new Set(refused).size !== refused.length || !refused.every((id) => liveNeighbours.includes(id))) {
+    throw secaggError('SECAGG_BAD_SHARE', `${from} reported bad bundles from non-neighbours`, from);
+  }
+  return refused;
 }
 
 /** One sealed bundle of the right size for each live neighbour, and a 32-byte seed commitment. */

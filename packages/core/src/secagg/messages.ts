@@ -54,6 +54,8 @@ export const SecAggMaskedInputSchema = z.object({
   length: z.number().int().positive(),
   bits: z.number().int().min(1).max(32),
   vector: bytes,
+  /** Neighbours whose share bundle for this client failed authentication or was malformed. */
+  refusedShares: z.array(clientId).max(4096).optional(),
 });
 
 export const SecAggUnmaskRequestSchema = z.object({

@@ -2,7 +2,13 @@ import { type FedlearnError, toFedlearnError } from '../errors.js';
 import type { RandomBytes } from '../random.js';
 import { explicitConfig, resolveSecAggParams, type SecAggParams } from './config.js';
 import { secaggError } from './errors.js';
-import { checkAdvertisedKeys, checkMaskedInput, checkShareBundles, checkUnmaskShares } from './inbound.js';
+import {
+  checkAdvertisedKeys,
+  checkMaskedInput,
+  checkRefusedShares,
+  checkShareBundles,
+  checkUnmaskShares,
+} from './inbound.js';
 import type { X25519 } from './keys.js';
 import {
   expectStage,
@@ -11,7 +17,7 @@ import {
   type SecAggServerMessage,
   type SecAggSetup,
 } from './messages.js';
-import { dequantizeSum } from './quantize.js';
+import { checkSumInRange, dequantizeSum } from './quantize.js';
 import type { HeldShare } from './recovery.js';
 import type { SecAggResult, SecAggServerStep, SecAggStage } from './round-types.js';
 import { GRAPH_SEED_BYTES, openSession, type SecAggSession } from './session.js';
@@ -44,6 +50,10 @@ export class SecAggServerRound {
   private readonly answered = new Set<string>();
   private readonly encPublicKeys = new Map<string, Uint8Array>();
   private readonly maskPublicKeys = new Map<string, Uint8Array>();
+  private readonly keyOwners = new Map<string, string>();
+  /** Per holder, the neighbours whose bundle it could not open: it holds no share of theirs. */
+  private readonly refusedShares = new Map<string, Set<string>>();
+  private readonly faults: FedlearnError[] = [];
   private readonly seedCommitments = new Map<string, Uint8Array>();
   private readonly bundles = new Map<string, Map<string, Uint8Array>>();
   private readonly seedShares = new Map<string, HeldShare[]>();
@@ -98,7 +108,7 @@ export class SecAggServerRound {
       throw secaggError('SECAGG_WRONG_STAGE', `${clientId} is not expected at stage ${this.stage}`, clientId);
     }
     if (m.type === 'secagg/advertise-keys') {
-      checkAdvertisedKeys(clientId, m);
+      checkAdvertisedKeys(clientId, m, this.keyOwners);
       this.encPublicKeys.set(clientId, m.encPublicKey.slice());
       this.maskPublicKeys.set(clientId, m.maskPublicKey.slice());
     } else if (m.type === 'secagg/share-keys') {
@@ -107,6 +117,20 @@ export class SecAggServerRound {
       this.seedCommitments.set(clientId, m.seedCommitment.slice());
     } else if (m.type === 'secagg/masked-input') {
       const values = checkMaskedInput(clientId, m, this.params);
+      const refused = checkRefusedShares(clientId, m, this.liveNeighbours(clientId, this.shared));
+      this.refusedShares.set(clientId, new Set(refused));
+      for (const sender of refused) {
+        this.faults.push(
+          secaggError(
+            'SECAGG_DECRYPTION_FAILED',
+            `${clientId} could not open the share bundle of ${sender}`,
+            sender,
+            {
+              holder: clientId,
+            },
+          ),
+        );
+      }
       const sum = this.maskedSum;
       for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (values[i] as number);
     } else {
@@ -166,8 +190,9 @@ export class SecAggServerRound {
     if (this.stage === 'masked-input') {
       this.survivors = live;
       this.bundles.clear();
+      this.requireConnected(live);
       return this.next('unmask', live, (to) => {
-        const around = this.liveNeighbours(to, this.shared);
+        const around = this.heldBy(to);
         return {
           type: 'secagg/unmask-request',
           round: this.session.round,
@@ -189,6 +214,7 @@ export class SecAggServerRound {
       keyShares: this.keyShares,
       ...(this.x25519 ? { x25519: this.x25519 } : {}),
     });
+    checkSumInRange(this.params, sum, this.survivors.size);
     this.stage = 'done';
     const { sumWeights, weightedSum } = dequantizeSum(this.params, sum);
     const survivors = this.session.participants.filter((id) => this.survivors.has(id));
@@ -201,7 +227,7 @@ export class SecAggServerRound {
         ringSum: sum,
         survivors,
         dropped: this.session.participants.filter((id) => !this.survivors.has(id)),
-        faults,
+        faults: [...this.faults, ...faults],
       },
     };
   }
@@ -231,6 +257,31 @@ export class SecAggServerRound {
       }
     }
     return live;
+  }
+
+  /** The live neighbours of whom `holder` holds shares. */
+  private heldBy(holder: string): string[] {
+    const refused = this.refusedShares.get(holder);
+    return this.liveNeighbours(holder, this.shared).filter((id) => !refused?.has(id));
+  }
+
+  /**
+   * Survivors not joined by mask edges could be unmasked group by group, each sum revealed on
+   * its own: refuse before any share is asked for.
+   */
+  private requireConnected(survivors: ReadonlySet<string>): void {
+    const [first] = survivors;
+    if (first === undefined) return;
+    const reached = new Set([first]);
+    for (const id of reached) for (const nb of this.liveNeighbours(id, survivors)) reached.add(nb);
+    if (reached.size !== survivors.size) {
+      throw secaggError(
+        'SECAGG_GRAPH_DISCONNECTED',
+        `the ${survivors.size} survivors are not connected in the neighbour graph: unmasking would reveal partial sums`,
+        undefined,
+        { survivors: survivors.size, reached: reached.size },
+      );
+    }
   }
 
   private liveNeighbours(id: string, live: ReadonlySet<string>): string[] {
@@ -263,7 +314,7 @@ export class SecAggServerRound {
     seedShares: readonly { owner: string; share: Uint8Array }[],
     keyShares: readonly { owner: string; share: Uint8Array }[],
   ) {
-    const around = this.liveNeighbours(holder, this.shared);
+    const around = this.heldBy(holder);
     const wantSeeds = around.filter((id) => this.survivors.has(id));
     const wantKeys = around.filter((id) => !this.survivors.has(id));
     const x = (this.session.index.get(holder) as number) + 1;

@@ -6,6 +6,7 @@ import {
   generateKeyPair,
   type KeyPair,
   open,
+  pairBinding,
   seal,
   sealedLength,
 } from './keys.js';
@@ -72,7 +73,11 @@ export class SecAggStandIn {
     for (const entry of m.keys) {
       if (!this.real.has(entry.clientId)) continue;
       const shared = agree(this.encKeys.secretKey, entry.encPublicKey) as Uint8Array;
-      this.pairKeys.set(entry.clientId, deriveKey(shared, session.context, 'share-encryption'));
+      const binding = pairBinding(
+        { id: this.clientId, index: this.index(this.clientId), publicKey: this.encKeys.publicKey },
+        { id: entry.clientId, index: this.index(entry.clientId), publicKey: entry.encPublicKey },
+      );
+      this.pairKeys.set(entry.clientId, deriveKey(shared, session.context, 'share-encryption', binding));
     }
     const live = m.keys.map((k) => k.clientId);
     const xs = live.map((id) => this.index(id) + 1);

@@ -9,9 +9,16 @@ import {
   SecAggServerMessageSchema,
   type SecAggSetup,
 } from '../secagg/messages.js';
+import type { SecAggPolicy } from '../secagg/policy.js';
 import { decodeSecAggMessage, encodeSecAggMessage } from '../secagg/wire.js';
 
-export interface SecAggParticipantOptions {
+/** What a client brings to secure rounds beyond its id: its policy (and, later, its identity). */
+export interface SecAggClientSettings {
+  /** What this client accepts; a weaker round is refused with SECAGG_POLICY_REFUSED and no update is sent. */
+  policy?: SecAggPolicy;
+}
+
+export interface SecAggParticipantOptions extends SecAggClientSettings {
   clientId: string;
   send: (message: ClientMessage) => Promise<void>;
   /** Cryptographic randomness for keys, seeds and rounding; WebCrypto by default. */
@@ -92,7 +99,13 @@ export class SecAggParticipant {
 
   private async advertiseWhenReady(round: SecureRound): Promise<void> {
     if (round.setup === undefined || round.input === undefined || round.client !== undefined) return;
-    round.client = createSecAggClient(round.setup, this.options.clientId, { randomBytes: this.randomBytes });
+    round.client = createSecAggClient(round.setup, this.options.clientId, {
+      randomBytes: this.randomBytes,
+      ...(this.options.policy ? { policy: this.options.policy } : {}),
+    });
+    // A weight above the round's cap is sent as the cap (see `cappedMaxWeight`).
+    const cap = round.client.session.params.maxWeight;
+    if (round.input.weight > cap) round.input = { ...round.input, weight: cap };
     await this.send(round, round.client.advertiseKeys());
   }
 
