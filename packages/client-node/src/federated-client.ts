@@ -6,6 +6,7 @@ import {
   FRAME_EVENT,
   FrameAssembler,
   isErrorCode,
+  type SecAggClientSettings,
   type SessionEvent,
   type Trainer,
   toFrames,
@@ -30,6 +31,8 @@ export interface FederatedClientOptions {
   handleSignals?: boolean;
   /** Take part in secure-aggregation rounds (default true). */
   secureAggregation?: boolean;
+  /** Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`. */
+  secagg?: SecAggClientSettings;
   /**
    * Fault injection for demos and tests: sees each outgoing message and sends it (as returned),
    * drops it (the client goes silent), or disconnects instead (it comes back after its backoff).
@@ -79,6 +82,7 @@ export class FederatedClient {
       maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES,
       runtime: `node ${process.versions.node}`,
       ...(options.secureAggregation === undefined ? {} : { secureAggregation: options.secureAggregation }),
+      ...(options.secagg ? { secagg: options.secagg } : {}),
       onEvent: (event) => this.onSessionEvent(event),
     });
   }

@@ -69,9 +69,22 @@ export const jobSpecSchema = z
           .optional(),
         /** Deadline of each SecAgg+ stage after the first (the first waits for training: `roundTimeoutMs`). */
         stageTimeoutMs: z.number().int().positive().max(86_400_000).default(30_000),
+        /**
+         * 'semi-honest' (default): privacy against a coordinator that follows the protocol.
+         * 'malicious': signed keys and a consistency check (Bonawitz et al. §6), against one that does not.
+         */
+        mode: z.enum(['semi-honest', 'malicious']).default('semi-honest'),
+        /** Malicious mode: each client's enrolled Ed25519 public key, hex; only these clients are sampled. */
+        identities: z
+          .record(
+            z.string().min(1).max(256),
+            z.string().regex(/^[0-9a-f]{64}$/, 'an Ed25519 public key: 64 hex digits'),
+          )
+          .refine((m) => Object.keys(m).length <= 100_000, 'at most 100000 identities')
+          .optional(),
       })
       .strict()
-      .default({ enabled: false, clip: 1, bits: 16, stageTimeoutMs: 30_000 }),
+      .default({ enabled: false, clip: 1, bits: 16, stageTimeoutMs: 30_000, mode: 'semi-honest' }),
     model: z
       .object({
         topology: z.record(z.string(), z.unknown()).optional(),
@@ -119,6 +132,12 @@ function checkSecAgg(spec: JobSpec): void {
       'invalid job: secure aggregation needs strategy.minFitClients ≥ 3 (a sum of two updates reveals each to the other)',
     );
   }
+  if (secagg.mode === 'malicious' && Object.keys(secagg.identities ?? {}).length < strategy.minFitClients) {
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      'invalid job: secagg.mode "malicious" needs secagg.identities (client id → Ed25519 public key) for at least minFitClients clients',
+    );
+  }
   const n = Math.max(strategy.minFitClients, (secagg.neighbours ?? 0) + 1);
   try {
     resolveSecAggParams(
@@ -136,4 +155,14 @@ function checkSecAgg(spec: JobSpec): void {
     const e = toFedlearnError(error);
     throw new FedlearnError(e.code, `invalid job: secagg: ${e.message}`, { details: e.details });
   }
+}
+
+/** The enrolled identity keys of a malicious-mode job, as bytes. */
+export function identityKeys(spec: JobSpec): Map<string, Uint8Array> {
+  return new Map(
+    Object.entries(spec.secagg.identities ?? {}).map(([id, hex]) => [
+      id,
+      Uint8Array.from(Buffer.from(hex, 'hex')),
+    ]),
+  );
 }

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { trainBaseline } from '../baseline.js';
 import { type ClientFleet, spawnClients } from '../client-fleet.js';
 import { followJob, waitForClients } from '../demo-progress.js';
+import { enrollIdentities } from '../identity-files.js';
 import { loadMnist } from '../mnist.js';
 import { buildMnistMlp, MODEL_NAME, toTensors } from '../mnist-model.js';
 import { backendOption, intOption, numberOption, partitionOption } from '../options.js';
@@ -40,6 +41,8 @@ Usage: fedlearn demo [options]
                        P in [0, 1), vanishes at a random SecAgg+ stage (goes silent or
                        disconnects) and comes back for later rounds; seeded by --seed (default 0)
   --stage-timeout MS   with --secagg: deadline of each SecAgg+ stage after training (default 3000)
+  --secagg-mode M      semi-honest (default) | malicious: signed keys and a consistency check
+                       (each client gets an Ed25519 identity key, pinned in the job); implies --secagg
   --baseline           also train the same model centrally on the union of the clients' data
   --backend B          auto | tensorflow | wasm | cpu (default auto)
   --json FILE          write the run's config, rounds and results as JSON
@@ -64,6 +67,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       fraction: { type: 'string' },
       'round-timeout': { type: 'string' },
       secagg: { type: 'boolean', default: false },
+      'secagg-mode': { type: 'string' },
       dropout: { type: 'string' },
       'stage-timeout': { type: 'string' },
       baseline: { type: 'boolean', default: false },
@@ -94,11 +98,16 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       100,
       86_400_000,
     ),
-    secagg: values.secagg ?? false,
+    secagg: (values.secagg ?? false) || values['secagg-mode'] !== undefined,
+    secaggMode: values['secagg-mode'] ?? 'semi-honest',
     dropout: dropoutOption(values.dropout),
     stageTimeoutMs: intOption(values['stage-timeout'], 'stage-timeout', 3000, 100, 86_400_000),
     backend: backendOption(values.backend),
   };
+  if (config.secaggMode !== 'semi-honest' && config.secaggMode !== 'malicious') {
+    io.stderr('fedlearn demo: --secagg-mode is semi-honest or malicious\n');
+    return 2;
+  }
   if (config.dropout > 0 && !config.secagg) {
     io.stderr('fedlearn demo: --dropout drops clients at SecAgg+ stages; use it with --secagg\n');
     return 2;
@@ -122,7 +131,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
   io.stdout(
     `fedlearn demo: ${config.clients} clients × ${config.rounds} rounds on MNIST (${config.partition}), ` +
       `${config.localEpochs} local epochs, batch ${config.batchSize}, lr ${config.learningRate}, seed ${config.seed}, backend ${backend}` +
-      `${config.secagg ? `, secure aggregation${config.dropout > 0 ? ` with ${config.dropout} dropout` : ''}` : ''}\n` +
+      `${config.secagg ? `, secure aggregation (${config.secaggMode})${config.dropout > 0 ? ` with ${config.dropout} dropout` : ''}` : ''}\n` +
       `logs: ${logFile}\n`,
   );
   const clientToken = randomBytes(24).toString('base64url');
@@ -137,6 +146,15 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     logger,
     evaluator,
   });
+  // Malicious mode: enroll every client (an identity key each, pinned in the job spec).
+  const identityDir = join(home, 'identities', String(Date.now()));
+  const identities =
+    config.secaggMode === 'malicious'
+      ? await enrollIdentities(
+          identityDir,
+          Array.from({ length: config.clients }, (_, i) => `client-${i}`),
+        )
+      : undefined;
   let fleet: ClientFleet | undefined;
   const started = Date.now();
   try {
@@ -155,6 +173,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
         '--backend',
         config.backend,
         ...(config.dropout > 0 ? ['--dropout', String(config.dropout)] : []),
+        ...(identities ? ['--identity-dir', identityDir] : []),
       ],
       logFile,
       onExit: (index, code) => {
@@ -175,7 +194,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
         minFitClients: quorum,
         minAvailableClients: secure.waitFor ?? quorum,
       },
-      secagg: secure.secagg,
+      secagg: identities ? { ...secure.secagg, mode: 'malicious', identities } : secure.secagg,
       fit: {
         localEpochs: config.localEpochs,
         batchSize: config.batchSize,

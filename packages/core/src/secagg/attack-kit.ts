@@ -2,10 +2,12 @@ import { type FedlearnError, toFedlearnError } from '../errors.js';
 import { seededRandomBytes } from '../random.js';
 import { createSecAggClient, type SecAggClient, type SecAggInput } from './client.js';
 import type { SecAggConfig } from './config.js';
+import { generateIdentity, type IdentityKey } from './identity.js';
 import { commitSeed, deriveKey } from './keys.js';
 import type {
   SecAggAdvertiseKeys,
   SecAggClientMessage,
+  SecAggConsistency,
   SecAggServerMessage,
   SecAggShareKeys,
   SecAggUnmask,
@@ -14,7 +16,7 @@ import { unpackVector } from './packing.js';
 import { addMask } from './prg.js';
 import { quantizeWeighted } from './quantize.js';
 import type { HeldShare } from './recovery.js';
-import type { SecAggServerStep } from './round-types.js';
+import type { SecAggOutbound, SecAggServerStep } from './round-types.js';
 import { createSecAggServerRound, type SecAggServerRound } from './server.js';
 import { parseShare, reconstructSecret } from './shamir.js';
 
@@ -31,6 +33,7 @@ export interface Transcript {
   /** Each client's masked vector as the coordinator received it. */
   readonly masked: Map<string, Uint32Array>;
   readonly unmask: Map<string, SecAggUnmask>;
+  readonly consistency: Map<string, SecAggConsistency>;
   /** Typed errors clients raised instead of answering. */
   readonly clientErrors: Map<string, FedlearnError>;
   /** Typed errors the server raised for refused messages. */
@@ -48,21 +51,39 @@ export interface AttackOptions {
   readonly toServer?: (from: string, message: SecAggClientMessage, seen: Transcript) => SecAggClientMessage;
   /** Rewrites a server message before the client sees it. */
   readonly toClient?: (to: string, message: SecAggServerMessage, seen: Transcript) => SecAggServerMessage;
-  /** Clients that go silent from the given stage on (0 advertise, 1 share, 2 mask, 3 unmask). */
+  /** Clients that go silent from the given stage on (0 advertise, 1 share, 2 mask, 3 unmask or consistency, 4 unmask). */
   readonly silentFrom?: ReadonlyMap<string, number>;
+  /** Changes who gets which message at a stage: the coordinator may add, drop or rewrite any. */
+  readonly reroute?: (
+    stage: number,
+    messages: readonly SecAggOutbound[],
+    seen: Transcript,
+  ) => readonly SecAggOutbound[];
+  /** Run the malicious-server mode: each client gets a seeded identity key, pinned by every client. */
+  readonly malicious?: boolean;
 }
 
 export function runRound(options: AttackOptions): Transcript {
   const { ids, seed } = options;
   const config = { dimension: 6, clipRange: 1, quantizationBits: 8, maxWeight: 10, ...options.config };
-  const server = createSecAggServerRound(config, ids, { round: 3, randomBytes: seededRandomBytes(seed) });
+  const identities = new Map(ids.map((id, i) => [id, generateIdentity(seededRandomBytes(7000 + i))]));
+  const pinned = new Map([...identities].map(([id, key]) => [id, key.publicKey]));
+  const server = createSecAggServerRound(config, ids, {
+    round: 3,
+    randomBytes: seededRandomBytes(seed),
+    ...(options.malicious ? { mode: 'malicious' as const, identities: pinned } : {}),
+  });
   const clients = new Map<string, SecAggClient>();
   const clientErrors = new Map<string, FedlearnError>();
   for (const [i, id] of ids.entries()) {
     try {
+      const identity = { identity: identities.get(id) as IdentityKey, pinned };
       clients.set(
         id,
-        createSecAggClient(server.setup, id, { randomBytes: seededRandomBytes(seed * 31 + i) }),
+        createSecAggClient(server.setup, id, {
+          randomBytes: seededRandomBytes(seed * 31 + i),
+          ...(options.malicious ? { identity } : {}),
+        }),
       );
     } catch (error) {
       clientErrors.set(id, toFedlearnError(error));
@@ -87,6 +108,7 @@ export function runRound(options: AttackOptions): Transcript {
     shareKeys: new Map(),
     masked: new Map(),
     unmask: new Map(),
+    consistency: new Map(),
     clientErrors,
     refused: [],
     secrets,
@@ -97,12 +119,14 @@ export function runRound(options: AttackOptions): Transcript {
     else if (m.type === 'secagg/share-keys') t.shareKeys.set(from, m);
     else if (m.type === 'secagg/masked-input') {
       t.masked.set(from, unpackVector(m.vector, m.length, m.bits) as Uint32Array);
-    } else t.unmask.set(from, m);
+    } else if (m.type === 'secagg/consistency') t.consistency.set(from, m);
+    else t.unmask.set(from, m);
   };
   let step: SecAggServerStep = t.outcome;
-  for (let stage = 0; stage < 4 && step.kind === 'send'; stage++) {
+  for (let stage = 0; stage < 5 && step.kind === 'send'; stage++) {
     let last: SecAggServerStep | undefined;
-    for (const { to, message } of step.messages) {
+    const outbound = options.reroute?.(stage, step.messages, t) ?? step.messages;
+    for (const { to, message } of outbound) {
       const client = clients.get(to);
       const silent = (options.silentFrom?.get(to) ?? 99) <= stage;
       if (client === undefined || silent || clientErrors.has(to)) continue;

@@ -13,10 +13,20 @@ import {
   seal,
 } from './keys.js';
 import {
+  type ClientIdentity,
+  checkKeysSigned,
+  checkUnmaskRequest,
+  signKeys,
+  signSurvivors,
+  verificationKeys,
+} from './malicious.js';
+import {
   expectStage,
   parseSecAggMessage,
   type SecAggAdvertiseKeys,
   type SecAggClientMessage,
+  type SecAggConsistency,
+  type SecAggConsistencyRequest,
   type SecAggKeys,
   type SecAggMaskedInput,
   SecAggServerMessageSchema,
@@ -46,12 +56,15 @@ export interface SecAggClientOptions {
   readonly randomBytes: RandomBytes;
   /** Checked against the setup before any key goes out (see `checkSecAggPolicy`). */
   readonly policy?: SecAggPolicy;
+  /** This client's identity key (and the pinned keys of the others): needed in the malicious-server mode. */
+  readonly identity?: ClientIdentity;
 }
 
-type ClientStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmask' | 'done';
+type ClientStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask' | 'done';
 const EXPECTED: Record<Exclude<ClientStage, 'advertise-keys' | 'done'>, string> = {
   'share-keys': 'secagg/keys',
   'masked-input': 'secagg/shares',
+  consistency: 'secagg/consistency-request',
   unmask: 'secagg/unmask-request',
 };
 
@@ -77,15 +90,24 @@ export class SecAggClient {
   private readonly held = new Map<string, { seed: Uint8Array; key: Uint8Array }>();
   private readonly maskedWith = new Set<string>();
   private readonly refused: string[] = [];
+  private readonly identity: ClientIdentity | undefined;
+  /** Malicious mode: the identity key each participant's signatures are checked with. */
+  private readonly verifyKeys: ReadonlyMap<string, Uint8Array> | undefined;
+  /** Malicious mode: the survivor set this client signed. */
+  private signedSurvivors: Set<string> | undefined;
 
   constructor(setup: SecAggSetup, clientId: string, options: SecAggClientOptions) {
     this.session = openSession(parseSecAggMessage(SecAggSetupSchema, setup));
     if (!this.session.index.has(clientId)) {
       throw secaggError('NOT_SAMPLED', `${clientId} is not a participant of round ${setup.round}`, clientId);
     }
-    checkSecAggPolicy(options.policy, this.session.params, 'semi-honest');
+    checkSecAggPolicy(options.policy, this.session.params, this.session.mode);
     this.clientId = clientId;
     this.randomBytes = options.randomBytes;
+    this.identity = options.identity;
+    if (this.session.mode === 'malicious') {
+      this.verifyKeys = verificationKeys(this.session, clientId, options.identity);
+    }
   }
 
   /** The stage whose server message this client waits for next. */
@@ -101,11 +123,16 @@ export class SecAggClient {
     this.encKeys = generateKeyPair(this.randomBytes);
     this.maskKeys = generateKeyPair(this.randomBytes);
     this.stage = 'share-keys';
+    const { publicKey: enc } = this.encKeys;
+    const { publicKey: mask } = this.maskKeys;
     return {
       type: 'secagg/advertise-keys',
       round: this.session.round,
-      encPublicKey: this.encKeys.publicKey,
-      maskPublicKey: this.maskKeys.publicKey,
+      encPublicKey: enc,
+      maskPublicKey: mask,
+      ...(this.identity && this.verifyKeys
+        ? { signature: signKeys(this.session, this.clientId, this.identity, enc, mask) }
+        : {}),
     };
   }
 
@@ -123,6 +150,7 @@ export class SecAggClient {
       }
       return this.maskInput(m, input);
     }
+    if (m.type === 'secagg/consistency-request') return this.signSurvivorSet(m);
     return this.unmask(m as SecAggUnmaskRequest);
   }
 
@@ -139,6 +167,7 @@ export class SecAggClient {
       if (!mine.has(from) || this.pairKeys.has(from)) {
         throw secaggError('SECAGG_BAD_KEY', `keys of ${from} are not expected here`, from);
       }
+      if (this.verifyKeys) checkKeysSigned(session, this.verifyKeys, entry);
       for (const key of [entry.encPublicKey, entry.maskPublicKey]) {
         const canonical = canonicalKey(key);
         if (key.length !== KEY_BYTES || seen.has(canonical)) {
@@ -218,7 +247,7 @@ export class SecAggClient {
     for (const other of this.maskedWith) {
       addMask(vector, this.pairMaskSeeds.get(other) as Uint8Array, pairSign(session, this.clientId, other));
     }
-    this.stage = 'unmask';
+    this.stage = this.verifyKeys ? 'consistency' : 'unmask';
     return {
       type: 'secagg/masked-input',
       round: session.round,
@@ -229,7 +258,24 @@ export class SecAggClient {
     };
   }
 
+  private signSurvivorSet(m: SecAggConsistencyRequest): SecAggConsistency {
+    const { survivors, signature } = signSurvivors(
+      this.session,
+      this.clientId,
+      this.identity as ClientIdentity,
+      m,
+    );
+    this.signedSurvivors = survivors;
+    this.stage = 'unmask';
+    return { type: 'secagg/consistency', round: this.session.round, signature };
+  }
+
   private unmask(m: SecAggUnmaskRequest): SecAggUnmask {
+    if (this.verifyKeys) {
+      const held = new Set(this.held.keys());
+      const survivors = this.signedSurvivors as Set<string>;
+      checkUnmaskRequest(this.session, this.clientId, this.verifyKeys, survivors, held, m);
+    }
     const seen = new Set<string>();
     for (const id of [...m.survivors, ...m.dropped]) {
       // Each neighbour is either alive or dropped, never both: otherwise the server could unmask it.

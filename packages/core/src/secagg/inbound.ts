@@ -1,10 +1,11 @@
 import type { SecAggParams } from './config.js';
 import { secaggError } from './errors.js';
+import { keysStatement, survivorsStatement, verify } from './identity.js';
 import { canonicalKey, isValidPublicKey, sealedLength } from './keys.js';
 import type { SecAggAdvertiseKeys, SecAggMaskedInput } from './messages.js';
 import { unpackVector } from './packing.js';
 import type { HeldShare } from './recovery.js';
-import { BUNDLE_BYTES } from './session.js';
+import { BUNDLE_BYTES, type SecAggSession } from './session.js';
 import { parseShare } from './shamir.js';
 
 /** The server's checks on each client message, beyond its schema. Each throws naming the sender. */
@@ -104,4 +105,26 @@ export function checkUnmaskShares(
     }
     return { owner, share: { holder, x, y } };
   });
+}
+
+/** Malicious mode: the advertised keys carry the sender's signature under its enrolled identity key. */
+export function checkKeysSignature(session: SecAggSession, from: string, m: SecAggAdvertiseKeys): void {
+  const key = session.identities.get(from);
+  const statement = keysStatement(session.context, from, m.encPublicKey, m.maskPublicKey);
+  if (m.signature === undefined || key === undefined || !verify(key, m.signature, statement)) {
+    throw secaggError('SECAGG_BAD_SIGNATURE', `${from} did not sign its keys with its identity key`, from);
+  }
+}
+
+/** Malicious mode: the sender signed exactly the survivor set it was sent. */
+export function checkSurvivorSignature(
+  session: SecAggSession,
+  from: string,
+  survivors: readonly string[],
+  signature: Uint8Array,
+): void {
+  const key = session.identities.get(from) as Uint8Array;
+  if (!verify(key, signature, survivorsStatement(session.context, survivors))) {
+    throw secaggError('SECAGG_BAD_SIGNATURE', `${from} did not sign the survivor set`, from);
+  }
 }

@@ -17,7 +17,13 @@ export {
   type SecAggParams,
 } from './config.js';
 export { neighbourGraph } from './graph.js';
+export {
+  generateIdentity,
+  type IdentityKey,
+  identityFromSecret,
+} from './identity.js';
 export { tweetnaclX25519, type X25519 } from './keys.js';
+export type { ClientIdentity } from './malicious.js';
 export * from './messages.js';
 export { packedLength, packVector, unpackVector } from './packing.js';
 export {
@@ -29,4 +35,5 @@ export {
 export { checkSumInRange, dequantizeSum, quantizeWeighted } from './quantize.js';
 export type { SecAggOutbound, SecAggResult, SecAggServerStep, SecAggStage } from './round-types.js';
 export { createSecAggServerRound, SecAggServerRound } from './server.js';
+export type { SecAggMode } from './session.js';
 export { decodeSecAggMessage, encodeSecAggMessage, SECAGG_WIRE_VERSION } from './wire.js';

@@ -3,6 +3,7 @@ import { assertSameSpecs, flattenParams, type ModelParams, specsOf } from '../pa
 import type { ClientMessage, SecAggEnvelope } from '../protocol/messages.js';
 import { cryptoRandomBytes, type RandomBytes } from '../random.js';
 import { createSecAggClient, type SecAggClient, type SecAggInput } from '../secagg/client.js';
+import type { ClientIdentity } from '../secagg/malicious.js';
 import {
   parseSecAggMessage,
   type SecAggClientMessage,
@@ -16,6 +17,8 @@ import { decodeSecAggMessage, encodeSecAggMessage } from '../secagg/wire.js';
 export interface SecAggClientSettings {
   /** What this client accepts; a weaker round is refused with SECAGG_POLICY_REFUSED and no update is sent. */
   policy?: SecAggPolicy;
+  /** Its Ed25519 identity key and the enrolled keys of the others: needed for malicious-server rounds. */
+  identity?: ClientIdentity;
 }
 
 export interface SecAggParticipantOptions extends SecAggClientSettings {
@@ -102,6 +105,7 @@ export class SecAggParticipant {
     round.client = createSecAggClient(round.setup, this.options.clientId, {
       randomBytes: this.randomBytes,
       ...(this.options.policy ? { policy: this.options.policy } : {}),
+      ...(this.options.identity ? { identity: this.options.identity } : {}),
     });
     // A weight above the round's cap is sent as the cap (see `cappedMaxWeight`).
     const cap = round.client.session.params.maxWeight;
