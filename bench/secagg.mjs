@@ -42,6 +42,8 @@ const MALICIOUS_CONFIGS = [
   { n: 1000, d: 100_000, dropout: 0.1 },
 ];
 const MALICIOUS_ONLY = process.argv.includes('--malicious-only');
+// --n=100: only the comparisons at that n.
+const ONLY_N = Number(process.argv.find((a) => a.startsWith('--n='))?.slice(4)) || undefined;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -313,9 +315,11 @@ for (const n of MALICIOUS_ONLY ? [] : CLIENTS) {
     }
   }
 }
-const modes = MALICIOUS_CONFIGS.map((c) => {
+const modes = MALICIOUS_CONFIGS.filter((c) => ONLY_N === undefined || c.n === ONLY_N).map((c) => {
   const row = compareModes(c);
-  process.stderr.write(`malicious vs semi-honest n=${c.n} d=${c.d} dropout=${c.dropout}: done\n`);
+  process.stderr.write(
+    `malicious vs semi-honest n=${c.n} d=${c.d} dropout=${c.dropout}: ${JSON.stringify(row)}\n`,
+  );
   return row;
 });
 const doc = {
@@ -342,6 +346,6 @@ console.log(JSON.stringify(doc, null, 2));
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 writeFileSync(
-  `${dir}${MALICIOUS_ONLY ? 'secagg-malicious.json' : 'secagg.json'}`,
+  `${dir}${MALICIOUS_ONLY ? `secagg-malicious${ONLY_N ? `-n${ONLY_N}` : ''}.json` : 'secagg.json'}`,
   `${JSON.stringify(doc, null, 2)}\n`,
 );

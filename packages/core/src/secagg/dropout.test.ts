@@ -16,8 +16,9 @@ function expectPlainSumOverSurvivors(sim: ReturnType<typeof simulateSecAggRound>
 }
 
 describe('dropouts', () => {
+  // Large neighbourhoods (k from recommendNeighbourhood at 30%) make this one slow on a shared machine.
   it('recovers the plain sum over survivors with up to 30% dropped at random at every stage', {
-    timeout: 120_000,
+    timeout: 600_000,
   }, () => {
     const rng = createRng(77);
     for (let trial = 0; trial < 10; trial++) {
