@@ -11,6 +11,9 @@
 // The server gets Node's native X25519 (KeyObjects cached per key), as a coordinator on Node would;
 // clients keep the portable tweetnacl one. For the server-time target configuration the round is also
 // run with tweetnacl on the server, to show the pure-JS cost.
+// The malicious-server mode (signed keys, consistency check) is run against the semi-honest one on
+// the same seeds for MALICIOUS_CONFIGS and reported as extra cost per stage.
+//   node bench/secagg.mjs --malicious-only   (just that comparison)
 // Prints a table, prints the JSON document and writes it to bench/results/secagg.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,8 +23,8 @@ import {
   defaultThreshold,
   packedLength,
   recommendNeighbourhood,
-  simulateSecAggRound,
 } from '../packages/core/dist/index.js';
+import { simulateSecAggRound } from '../packages/core/dist/testing.js';
 import { nativeX25519 } from '../packages/server/dist/index.js';
 
 const CLIENTS = [10, 100, 1000];
@@ -34,6 +37,13 @@ const CONFIG = { clipRange: 1, quantizationBits: 12, maxWeight: 100 };
 const AGREE_MS = 0.2;
 const KEYSTREAM_BYTES_PER_MS = 500_000;
 const TARGET = { n: 1000, d: 100_000, dropout: 0.1 };
+const MALICIOUS_CONFIGS = [
+  { n: 100, d: 100_000, dropout: 0 },
+  { n: 1000, d: 100_000, dropout: 0.1 },
+];
+const MALICIOUS_ONLY = process.argv.includes('--malicious-only');
+// --n=100: only the comparisons at that n.
+const ONLY_N = Number(process.argv.find((a) => a.startsWith('--n='))?.slice(4)) || undefined;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,13 +67,14 @@ function estimateServerSeconds(n, d, rate, k) {
   return (pairs * AGREE_MS + (streams * 4 * d) / KEYSTREAM_BYTES_PER_MS) / 1000;
 }
 
-function runOnce(n, d, rate, hood, seed, native = true) {
+function runOnce(n, d, rate, hood, seed, native = true, mode = 'semi-honest') {
   const dropped = Math.floor(rate * n);
-  const times = { keys: [], shares: [], masking: [], clientUnmask: [], serverUnmask: 0 };
+  const times = { keys: [], shares: [], masking: [], consistency: [], clientUnmask: [], serverUnmask: 0 };
   const key = {
     'client:advertise-keys': 'keys',
     'client:share-keys': 'shares',
     'client:masked-input': 'masking',
+    'client:consistency': 'consistency',
     'client:unmask': 'clientUnmask',
   };
   const realClients = n <= 10 ? n : MEASURED;
@@ -83,9 +94,12 @@ function runOnce(n, d, rate, hood, seed, native = true) {
     config: { ...CONFIG, ...hood },
     dropouts: { 'masked-input': dropped },
     measure,
+    mode,
     ...(native ? { serverX25519: nativeX25519() } : {}),
   });
-  if (sim.outcome.kind !== 'done') throw new Error(`round aborted: ${sim.error?.message}`);
+  // Stand-ins upload random vectors: their sum fails the range check, the last step of unmasking.
+  const standInEnd = realClients < n && sim.error?.code === 'SECAGG_INPUT_OUT_OF_RANGE';
+  if (sim.outcome.kind !== 'done' && !standInEnd) throw new Error(`round aborted: ${sim.error?.message}`);
   const exact =
     realClients === n ? sim.result.ringSum.every((v, i) => v === sim.expectedRingSum[i]) : undefined;
   const uploads = [...sim.uploadedBytes]
@@ -96,7 +110,7 @@ function runOnce(n, d, rate, hood, seed, native = true) {
     upload: median(uploads),
     params: sim.server.params,
     exact,
-    survivors: sim.result.survivors.length,
+    survivors: sim.result?.survivors.length ?? n - dropped,
   };
 }
 
@@ -234,12 +248,63 @@ function targets(rows) {
   };
 }
 
+/** The same rounds (same seeds) in both modes; the malicious mode's extra cost per stage. */
+function compareModes({ n, d, dropout }) {
+  const hood = neighbourhood(n, dropout);
+  const repeats = n <= 100 ? 3 : 1;
+  const stages = ['keys', 'shares', 'masking', 'consistency', 'clientUnmask'];
+  const measureMode = (mode) => {
+    const runs = Array.from({ length: repeats }, (_, r) =>
+      runOnce(n, d, dropout, hood, 3000 + r, true, mode),
+    );
+    const client = Object.fromEntries(stages.map((s) => [s, median(runs.flatMap((r) => r.times[s]))]));
+    return {
+      clientMs: client,
+      serverUnmaskMs: median(runs.map((r) => r.times.serverUnmask)),
+      uploadBytes: median(runs.map((r) => r.upload)),
+    };
+  };
+  const semi = measureMode('semi-honest');
+  const mal = measureMode('malicious');
+  const extra = Object.fromEntries(
+    stages.map((s) => [s, (mal.clientMs[s] || 0) - (Number.isNaN(semi.clientMs[s]) ? 0 : semi.clientMs[s])]),
+  );
+  return {
+    n,
+    d,
+    dropout,
+    neighbours: hood.neighbours,
+    threshold: hood.threshold,
+    repeats,
+    semiHonest: semi,
+    malicious: mal,
+    extraClientMs: extra,
+    extraServerUnmaskMs: mal.serverUnmaskMs - semi.serverUnmaskMs,
+    extraUploadBytes: mal.uploadBytes - semi.uploadBytes,
+  };
+}
+
+function printModes(rows) {
+  console.log(
+    '| n | d | drop | k / t | extra client ms: keys / shares / mask / consistency / unmask | extra server ms | extra upload B |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const e = r.extraClientMs;
+    console.log(
+      `| ${r.n} | ${r.d} | ${r.dropout * 100}% | ${r.neighbours} / ${r.threshold} | ` +
+        `${[e.keys, e.shares, e.masking, e.consistency, e.clientUnmask].map((v) => fmt(v, 2)).join(' / ')} | ` +
+        `${fmt(r.extraServerUnmaskMs, 0)} (${fmt(r.semiHonest.serverUnmaskMs, 0)} → ${fmt(r.malicious.serverUnmaskMs, 0)}) | ${r.extraUploadBytes} |`,
+    );
+  }
+}
+
 // Warm the JIT on a small round so the first measured configuration is not penalised.
 simulateSecAggRound({ n: 10, d: 20_000, seed: 1, config: CONFIG });
 
 const started = performance.now();
 const rows = [];
-for (const n of CLIENTS) {
+for (const n of MALICIOUS_ONLY ? [] : CLIENTS) {
   for (const d of LENGTHS) {
     for (const rate of DROPOUTS) {
       const row = runConfig(n, d, rate);
@@ -250,6 +315,13 @@ for (const n of CLIENTS) {
     }
   }
 }
+const modes = MALICIOUS_CONFIGS.filter((c) => ONLY_N === undefined || c.n === ONLY_N).map((c) => {
+  const row = compareModes(c);
+  process.stderr.write(
+    `malicious vs semi-honest n=${c.n} d=${c.d} dropout=${c.dropout}: ${JSON.stringify(row)}\n`,
+  );
+  return row;
+});
 const doc = {
   bench: 'secagg',
   date: new Date().toISOString(),
@@ -263,12 +335,17 @@ const doc = {
     'times are medians over measured clients and repeats; server unmask = the call that closes the unmasking stage',
     'upload = all four client messages, binary as raw attachments plus JSON envelope; plain = 4·d bytes',
   ],
-  targets: targets(rows),
+  ...(MALICIOUS_ONLY ? {} : { targets: targets(rows) }),
   rows,
+  maliciousMode: modes,
   totalSeconds: (performance.now() - started) / 1000,
 };
-printTable(rows);
+if (rows.length > 0) printTable(rows);
+printModes(modes);
 console.log(JSON.stringify(doc, null, 2));
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
-writeFileSync(`${dir}secagg.json`, `${JSON.stringify(doc, null, 2)}\n`);
+writeFileSync(
+  `${dir}${MALICIOUS_ONLY ? `secagg-malicious${ONLY_N ? `-n${ONLY_N}` : ''}.json` : 'secagg.json'}`,
+  `${JSON.stringify(doc, null, 2)}\n`,
+);

@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { libraryBuild } from '../../tsup.base.js';
 
-export default defineConfig(libraryBuild);
+// `@fedlearn/core/testing`: simulations for tests and benchmarks, kept out of the main export.
+export default defineConfig({ ...libraryBuild, entry: ['src/index.ts', 'src/testing.ts'] });

@@ -4,6 +4,7 @@ import {
   LayersTrainer,
   type OptimizerLike,
   type ReconnectOptions,
+  type SecAggClientSettings,
   SessionConnection,
   socketIoReconnection,
   type TfApi,
@@ -36,6 +37,8 @@ export interface BrowserClientOptions {
   reconnect?: ReconnectOptions;
   /** Take part in secure-aggregation rounds (default true). */
   secureAggregation?: boolean;
+  /** Secure-aggregation policy (require it, minimum n, k, t) and identity key: see `SecAggClientSettings`. */
+  secagg?: SecAggClientSettings;
   onEvent?: (event: BrowserClientEvent) => void;
   /** Leave when the tab is hidden or closed, rejoin when it is back (default: the page's own). */
   page?:
@@ -88,6 +91,7 @@ export class BrowserClient {
       randomBytes: cryptoRandomBytes, // crypto.getRandomValues
       ...(options.reconnect ? { reconnect: options.reconnect } : {}),
       ...(options.secureAggregation === undefined ? {} : { secureAggregation: options.secureAggregation }),
+      ...(options.secagg ? { secagg: options.secagg } : {}),
       onEvent: (event) => {
         this.progress.observe(event);
         options.onEvent?.(event);

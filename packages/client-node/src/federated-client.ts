@@ -3,6 +3,7 @@ import {
   type Clock,
   type ConnectionEvent,
   type ReconnectOptions,
+  type SecAggClientSettings,
   SessionConnection,
   socketIoReconnection,
   type Trainer,
@@ -32,6 +33,8 @@ export interface FederatedClientOptions {
   handleSignals?: boolean;
   /** Take part in secure-aggregation rounds (default true). */
   secureAggregation?: boolean;
+  /** Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`. */
+  secagg?: SecAggClientSettings;
   /**
    * Fault injection for demos and tests: sees each outgoing message and sends it (as returned),
    * drops it (the client goes silent), or disconnects instead (it comes back after its backoff).
@@ -87,6 +90,7 @@ export class FederatedClient {
         'maxPayloadBytes',
         'chunkBytes',
         'secureAggregation',
+        'secagg',
         'intercept',
       ]),
       // An untrusted certificate stays untrusted: say how to fix it and stop, rather than retry.

@@ -283,6 +283,34 @@ export const ERROR_TABLE = {
     grpc: 'UNAVAILABLE',
     meaning: "The server's TLS certificate is not trusted by this client (pass its CA with --ca).",
   },
+  // secure aggregation against active adversaries (issue 8)
+  SECAGG_INPUT_OUT_OF_RANGE: {
+    http: 422,
+    grpc: 'INVALID_ARGUMENT',
+    meaning:
+      'The unmasked sum exceeds what honest inputs allow (a client sent values outside the clip range).',
+  },
+  SECAGG_GRAPH_DISCONNECTED: {
+    http: 409,
+    grpc: 'ABORTED',
+    meaning:
+      'The surviving clients are not connected in the neighbour graph; the round aborted before unmasking.',
+  },
+  SECAGG_POLICY_REFUSED: {
+    http: 403,
+    grpc: 'PERMISSION_DENIED',
+    meaning: "The client's own policy refuses the task or its secure-aggregation setup.",
+  },
+  SECAGG_BAD_SIGNATURE: {
+    http: 401,
+    grpc: 'UNAUTHENTICATED',
+    meaning: "A signature or identity key does not match the client's enrolled identity.",
+  },
+  SECAGG_INCONSISTENT_VIEW: {
+    http: 409,
+    grpc: 'ABORTED',
+    meaning: 'Fewer than t valid signatures over one survivor set, or an unmask request that contradicts it.',
+  },
   // serving (issue 9)
   MODEL_NOT_SERVED: {
     http: 404,

@@ -54,13 +54,16 @@ export const jobSpecSchema = z
         enabled: z.boolean().default(false),
         /** k, the degree of the neighbour graph (default 2·⌈log2 n⌉, or n − 1 when n is small). */
         neighbours: z.number().int().min(2).optional(),
-        /** t, shares needed to rebuild a client's secrets (default ⌊k/2⌋ + 1). */
+        /** t, shares needed to rebuild a client's secrets (default ⌊k/2⌋ + 1; 2t > k is required when k < n − 1). */
         threshold: z.number().int().min(2).optional(),
         /** Each coordinate of a client's update (a delta from the global model) is clipped to [−clip, clip]. */
         clip: z.number().positive().finite().default(1),
         /** Quantization bits per coordinate. */
         bits: z.number().int().min(1).max(24).default(16),
-        /** Largest weight (number of examples) a client may send; default: the largest any sampled client announced. */
+        /**
+         * Largest weight (number of examples) a client may send; default: the largest any sampled client
+         * announced, capped so the ring fits in 32 bits (a client with more examples sends the cap).
+         */
         maxWeight: z
           .number()
           .int()
@@ -69,9 +72,22 @@ export const jobSpecSchema = z
           .optional(),
         /** Deadline of each SecAgg+ stage after the first (the first waits for training: `roundTimeoutMs`). */
         stageTimeoutMs: z.number().int().positive().max(86_400_000).default(30_000),
+        /**
+         * 'semi-honest' (default): privacy against a coordinator that follows the protocol.
+         * 'malicious': signed keys and a consistency check (Bonawitz et al. §6), against one that does not.
+         */
+        mode: z.enum(['semi-honest', 'malicious']).default('semi-honest'),
+        /** Malicious mode: each client's enrolled Ed25519 public key, hex; only these clients are sampled. */
+        identities: z
+          .record(
+            z.string().min(1).max(256),
+            z.string().regex(/^[0-9a-f]{64}$/, 'an Ed25519 public key: 64 hex digits'),
+          )
+          .refine((m) => Object.keys(m).length <= 100_000, 'at most 100000 identities')
+          .optional(),
       })
       .strict()
-      .default({ enabled: false, clip: 1, bits: 16, stageTimeoutMs: 30_000 }),
+      .default({ enabled: false, clip: 1, bits: 16, stageTimeoutMs: 30_000, mode: 'semi-honest' }),
     model: z
       .object({
         topology: z.record(z.string(), z.unknown()).optional(),
@@ -122,6 +138,12 @@ function checkSecAgg(spec: JobSpec): void {
       'invalid job: secure aggregation needs strategy.minFitClients ≥ 3 (a sum of two updates reveals each to the other)',
     );
   }
+  if (secagg.mode === 'malicious' && Object.keys(secagg.identities ?? {}).length < strategy.minFitClients) {
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      'invalid job: secagg.mode "malicious" needs secagg.identities (client id → Ed25519 public key) for at least minFitClients clients',
+    );
+  }
   const n = Math.max(strategy.minFitClients, (secagg.neighbours ?? 0) + 1);
   try {
     resolveSecAggParams(
@@ -139,4 +161,14 @@ function checkSecAgg(spec: JobSpec): void {
     const e = toFedlearnError(error);
     throw new FedlearnError(e.code, `invalid job: secagg: ${e.message}`, { details: e.details });
   }
+}
+
+/** The enrolled identity keys of a malicious-mode job, as bytes. */
+export function identityKeys(spec: JobSpec): Map<string, Uint8Array> {
+  return new Map(
+    Object.entries(spec.secagg.identities ?? {}).map(([id, hex]) => [
+      id,
+      Uint8Array.from(Buffer.from(hex, 'hex')),
+    ]),
+  );
 }

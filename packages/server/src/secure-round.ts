@@ -1,5 +1,6 @@
 import {
   type ClientInfo,
+  cappedMaxWeight,
   createSecAggServerRound,
   cryptoRandomBytes,
   decodeSecAggMessage,
@@ -15,6 +16,7 @@ import {
 import type { RegisteredClient } from './client-registry.js';
 import { refuseStale } from './connection.js';
 import type { RoundSummary } from './events.js';
+import { identityKeys } from './job-spec.js';
 import { nativeX25519 } from './native-x25519.js';
 import { fitSeed } from './plain-round.js';
 import type { RoundTraining, TrainingDeps, TrainingRound } from './round-training.js';
@@ -33,7 +35,10 @@ export class SecureRoundTraining implements RoundTraining {
   constructor(private readonly deps: TrainingDeps) {}
 
   eligible(clients: readonly ClientInfo[]): ClientInfo[] {
-    return clients.filter((c) => c.capabilities.secagg);
+    const { secagg } = this.deps.spec;
+    // In the malicious-server mode only enrolled clients, whose identity keys are pinned, take part.
+    const enrolled = secagg.mode === 'malicious' ? identityKeys(this.deps.spec) : undefined;
+    return clients.filter((c) => c.capabilities.secagg && (enrolled?.has(c.clientId) ?? true));
   }
 
   async run({ round, sampled, global, summary }: TrainingRound) {
@@ -45,12 +50,19 @@ export class SecureRoundTraining implements RoundTraining {
         dimension: global.flat.length,
         clipRange: secagg.clip,
         quantizationBits: secagg.bits,
-        maxWeight: secagg.maxWeight ?? Math.max(1, ...announced),
+        // Capped: one inflated announcement must not make the round overflow (issue 8).
+        maxWeight: secagg.maxWeight ?? cappedMaxWeight(announced, sampled.length, secagg.bits),
         ...(secagg.neighbours === undefined ? {} : { neighbours: secagg.neighbours }),
         ...(secagg.threshold === undefined ? {} : { threshold: secagg.threshold }),
       },
       sampled,
-      { round, randomBytes: cryptoRandomBytes, x25519: nativeX25519() },
+      {
+        round,
+        randomBytes: cryptoRandomBytes,
+        x25519: nativeX25519(),
+        mode: secagg.mode,
+        identities: identityKeys(spec),
+      },
     );
     const state = { round, failed: new Set<string>(), left: new Set<string>(), bytesUp: 0 };
     this.current = state;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { FederatedClient, selectBackend, TfjsTrainer } from '@fedlearn/client-node';
 import { type ClientMessage, createRng, FedlearnError, formatPartitionScheme } from '@fedlearn/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { readIdentity } from '../identity-files.js';
 import { clientPartition } from '../mnist.js';
 import { buildMnistMlp, toTensors } from '../mnist-model.js';
 import { backendOption, intOption, partitionOption, tokenFromEnv } from '../options.js';
@@ -24,6 +25,8 @@ Usage: FEDLEARN_CLIENT_TOKEN=... fedlearn client --server URL --index I [options
   --dropout P         fault injection, P in [0, 1): in each secure round, with probability P,
                       vanish at a random SecAgg+ stage (go silent or disconnect), seeded by
                       --seed, the round and --index; come back for later rounds (default 0)
+  --identity-dir DIR  malicious-server secure aggregation: this client's Ed25519 key (DIR/ID.key)
+                      and every client's pinned public key (DIR/pinned.json)
 `;
 
 export async function runClientCommand(args: string[], io: CommandIo): Promise<number> {
@@ -39,6 +42,7 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
       backend: { type: 'string' },
       ca: { type: 'string' },
       dropout: { type: 'string' },
+      'identity-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -69,6 +73,9 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
     clientId,
     trainer,
     ...(values.ca ? { ca: await readFile(values.ca, 'utf8') } : {}),
+    ...(values['identity-dir']
+      ? { secagg: { identity: await readIdentity(values['identity-dir'], clientId) } }
+      : {}),
     ...(dropout > 0
       ? {
           intercept: dropoutIntercept(dropout, seed, index, (round, stage, mode) =>

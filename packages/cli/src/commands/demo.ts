@@ -12,6 +12,7 @@ import { trainBaseline } from '../baseline.js';
 import { announceBrowserDemo, browserDemoFor, untilInterrupted } from '../browser-demo-command.js';
 import { type ClientFleet, spawnClients } from '../client-fleet.js';
 import { followJob, waitForClients } from '../demo-progress.js';
+import { enrollIdentities } from '../identity-files.js';
 import { loadMnist } from '../mnist.js';
 import { buildMnistMlp, MODEL_NAME, toTensors } from '../mnist-model.js';
 import { backendOption, intOption, numberOption, partitionOption } from '../options.js';
@@ -45,6 +46,8 @@ ${strategyHelp()}
                        P in [0, 1), vanishes at a random SecAgg+ stage (goes silent or
                        disconnects) and comes back for later rounds; seeded by --seed (default 0)
   --stage-timeout MS   with --secagg: deadline of each SecAgg+ stage after training (default 3000)
+  --secagg-mode M      semi-honest (default) | malicious: signed keys and a consistency check
+                       (each client gets an Ed25519 identity key, pinned in the job); implies --secagg
   --baseline           also train the same model centrally on the union of the clients' data
   --backend B          auto | tensorflow | wasm | cpu (default auto)
   --json FILE          write the run's config, rounds and results as JSON
@@ -74,6 +77,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       strategy: { type: 'string' },
       'round-timeout': { type: 'string' },
       secagg: { type: 'boolean', default: false },
+      'secagg-mode': { type: 'string' },
       dropout: { type: 'string' },
       'stage-timeout': { type: 'string' },
       baseline: { type: 'boolean', default: false },
@@ -106,11 +110,23 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       100,
       86_400_000,
     ),
-    secagg: values.secagg ?? false,
+    secagg: (values.secagg ?? false) || values['secagg-mode'] !== undefined,
+    secaggMode: values['secagg-mode'] ?? 'semi-honest',
     dropout: dropoutOption(values.dropout),
     stageTimeoutMs: intOption(values['stage-timeout'], 'stage-timeout', 3000, 100, 86_400_000),
     backend: backendOption(values.backend),
   };
+  if (config.secaggMode !== 'semi-honest' && config.secaggMode !== 'malicious') {
+    io.stderr('fedlearn demo: --secagg-mode is semi-honest or malicious\n');
+    return 2;
+  }
+  if (values.browser && config.secaggMode === 'malicious') {
+    // Pages have no enrolled identity key yet, so they could not sign their key advertisements.
+    io.stderr(
+      'fedlearn demo: --browser works with --secagg-mode semi-honest (browser pages are not enrolled yet)\n',
+    );
+    return 2;
+  }
   if (config.dropout > 0 && !config.secagg) {
     io.stderr('fedlearn demo: --dropout drops clients at SecAgg+ stages; use it with --secagg\n');
     return 2;
@@ -134,7 +150,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
   io.stdout(
     `fedlearn demo: ${config.clients} clients × ${config.rounds} rounds on MNIST (${config.partition}), ` +
       `${config.localEpochs} local epochs, batch ${config.batchSize}, lr ${config.learningRate}, seed ${config.seed}, backend ${backend}, strategy ${config.strategy.name}` +
-      `${config.secagg ? `, secure aggregation${config.dropout > 0 ? ` with ${config.dropout} dropout` : ''}` : ''}\n` +
+      `${config.secagg ? `, secure aggregation (${config.secaggMode})${config.dropout > 0 ? ` with ${config.dropout} dropout` : ''}` : ''}\n` +
       `logs: ${logFile}\n`,
   );
   const clientToken = randomBytes(24).toString('base64url');
@@ -154,6 +170,15 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     ...(browser ? { extraRoutes: browser.routes } : {}),
   });
   if (browser) announceBrowserDemo(browser, coordinator, io);
+  // Malicious mode: enroll every client (an identity key each, pinned in the job spec).
+  const identityDir = join(home, 'identities', String(Date.now()));
+  const identities =
+    config.secaggMode === 'malicious'
+      ? await enrollIdentities(
+          identityDir,
+          Array.from({ length: config.clients }, (_, i) => `client-${i}`),
+        )
+      : undefined;
   let fleet: ClientFleet | undefined;
   const started = Date.now();
   try {
@@ -172,6 +197,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
         '--backend',
         config.backend,
         ...(config.dropout > 0 ? ['--dropout', String(config.dropout)] : []),
+        ...(identities ? ['--identity-dir', identityDir] : []),
       ],
       logFile,
       onExit: (index, code) => {
@@ -193,7 +219,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
         minFitClients: quorum,
         minAvailableClients: secure.waitFor ?? quorum,
       },
-      secagg: secure.secagg,
+      secagg: identities ? { ...secure.secagg, mode: 'malicious', identities } : secure.secagg,
       fit: {
         localEpochs: config.localEpochs,
         batchSize: config.batchSize,
@@ -269,10 +295,10 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
 }
 
 /**
- * The demo's secure-aggregation settings. With dropouts it takes k from `recommendNeighbourhood`
- * and a lower threshold t = ⌈k/3⌉ (at least 2), so that rounds survive many dropouts (a client's
- * secrets then resist fewer colluding neighbours than with the default t = ⌊k/2⌋ + 1), and each
- * round waits until the clients that vanished in the last one are back, so it samples them all.
+ * The demo's secure-aggregation settings. With dropouts it survives them with a larger
+ * neighbourhood, k and t = ⌊k/2⌋ + 1 from `recommendNeighbourhood` (never a lower threshold: with
+ * 2t ≤ k dropouts could split the survivors into separately unmaskable groups), and each round
+ * waits until the clients that vanished in the last one are back, so it samples them all.
  */
 function demoSecAgg(
   config: { secagg: boolean; dropout: number; stageTimeoutMs: number; clients: number; fraction: number },
@@ -282,9 +308,9 @@ function demoSecAgg(
   const sampled = Math.min(config.clients, Math.max(quorum, Math.round(config.fraction * config.clients)));
   const secagg = { enabled: true, clip: 1, bits: 16, stageTimeoutMs: config.stageTimeoutMs };
   if (config.dropout === 0 || sampled < 4) return { secagg };
-  const { neighbours } = recommendNeighbourhood(sampled, { dropoutRate: config.dropout });
+  const { neighbours, threshold } = recommendNeighbourhood(sampled, { dropoutRate: config.dropout });
   return {
-    secagg: { ...secagg, neighbours, threshold: Math.max(2, Math.ceil(neighbours / 3)) },
+    secagg: { ...secagg, neighbours, threshold },
     waitFor: config.clients,
   };
 }

@@ -14,22 +14,27 @@ const expectError = (f: () => unknown, code: string, clientId: string) =>
   expect(f).toThrowError(expect.objectContaining({ code, details: expect.objectContaining({ clientId }) }));
 
 describe('client state machine refuses bad input', () => {
-  it('a forged, truncated or misrouted share bundle fails authentication, naming its sender', () => {
-    const round = liveRound();
-    const shares = messageFor(round.exchange(round.advertise()), 'client-0') as SecAggShares;
-    const client = round.clients.get('client-0')!;
-    const [first, second] = shares.shares;
-    const forged = first!.ciphertext.slice();
-    forged[40] = (forged[40] as number) ^ 0x80;
-    const variants = [
-      { from: first!.from, ciphertext: forged },
-      { from: first!.from, ciphertext: first!.ciphertext.subarray(0, 30) },
+  it('a forged, truncated or misrouted share bundle is reported with its sender, and masking goes on', () => {
+    const variants: ((
+      first: SecAggShares['shares'][number],
+      second: SecAggShares['shares'][number],
+    ) => Uint8Array)[] = [
+      (first) => first.ciphertext.map((b, i) => (i === 40 ? b ^ 0x80 : b)),
+      (first) => first.ciphertext.subarray(0, 30),
       // second's bundle presented as coming from first: bound to the pair, so it does not open.
-      { from: first!.from, ciphertext: second!.ciphertext },
+      (_first, second) => second.ciphertext,
     ];
-    for (const bad of variants) {
-      const tampered = { ...shares, shares: [bad, ...shares.shares.slice(1)] };
-      expectError(() => client.handle(tampered, round.input), 'SECAGG_DECRYPTION_FAILED', first!.from);
+    for (const forge of variants) {
+      const round = liveRound();
+      const shares = messageFor(round.exchange(round.advertise()), 'client-0') as SecAggShares;
+      const [first, second] = shares.shares;
+      const tampered = {
+        ...shares,
+        shares: [{ from: first!.from, ciphertext: forge(first!, second!) }, ...shares.shares.slice(1)],
+      };
+      const reply = round.clients.get('client-0')!.handle(tampered, round.input);
+      expect(reply.type).toBe('secagg/masked-input');
+      expect(reply.type === 'secagg/masked-input' ? reply.refusedShares : undefined).toEqual([first!.from]);
     }
   });
 

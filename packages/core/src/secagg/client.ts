@@ -2,20 +2,31 @@ import type { RandomBytes } from '../random.js';
 import { secaggError } from './errors.js';
 import {
   agree,
-  bytesEqual,
+  canonicalKey,
   commitSeed,
   deriveKey,
   generateKeyPair,
   KEY_BYTES,
   type KeyPair,
   open,
+  pairBinding,
   seal,
 } from './keys.js';
+import {
+  type ClientIdentity,
+  checkKeysSigned,
+  checkUnmaskRequest,
+  signKeys,
+  signSurvivors,
+  verificationKeys,
+} from './malicious.js';
 import {
   expectStage,
   parseSecAggMessage,
   type SecAggAdvertiseKeys,
   type SecAggClientMessage,
+  type SecAggConsistency,
+  type SecAggConsistencyRequest,
   type SecAggKeys,
   type SecAggMaskedInput,
   SecAggServerMessageSchema,
@@ -27,6 +38,7 @@ import {
   type SecAggUnmaskRequest,
 } from './messages.js';
 import { packVector } from './packing.js';
+import { checkSecAggPolicy, type SecAggPolicy } from './policy.js';
 import { addMask } from './prg.js';
 import { quantizeWeighted } from './quantize.js';
 import { BUNDLE_BYTES, openSession, pairSign, type SecAggSession } from './session.js';
@@ -40,10 +52,19 @@ export interface SecAggInput {
   readonly noiseSeed?: Uint8Array;
 }
 
-type ClientStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmask' | 'done';
+export interface SecAggClientOptions {
+  readonly randomBytes: RandomBytes;
+  /** Checked against the setup before any key goes out (see `checkSecAggPolicy`). */
+  readonly policy?: SecAggPolicy;
+  /** This client's identity key (and the pinned keys of the others): needed in the malicious-server mode. */
+  readonly identity?: ClientIdentity;
+}
+
+type ClientStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask' | 'done';
 const EXPECTED: Record<Exclude<ClientStage, 'advertise-keys' | 'done'>, string> = {
   'share-keys': 'secagg/keys',
   'masked-input': 'secagg/shares',
+  consistency: 'secagg/consistency-request',
   unmask: 'secagg/unmask-request',
 };
 
@@ -67,14 +88,26 @@ export class SecAggClient {
   private readonly pairMaskSeeds = new Map<string, Uint8Array>();
   private readonly pairKeys = new Map<string, Uint8Array>();
   private readonly held = new Map<string, { seed: Uint8Array; key: Uint8Array }>();
+  private readonly maskedWith = new Set<string>();
+  private readonly refused: string[] = [];
+  private readonly identity: ClientIdentity | undefined;
+  /** Malicious mode: the identity key each participant's signatures are checked with. */
+  private readonly verifyKeys: ReadonlyMap<string, Uint8Array> | undefined;
+  /** Malicious mode: the survivor set this client signed. */
+  private signedSurvivors: Set<string> | undefined;
 
-  constructor(setup: SecAggSetup, clientId: string, options: { randomBytes: RandomBytes }) {
+  constructor(setup: SecAggSetup, clientId: string, options: SecAggClientOptions) {
     this.session = openSession(parseSecAggMessage(SecAggSetupSchema, setup));
     if (!this.session.index.has(clientId)) {
       throw secaggError('NOT_SAMPLED', `${clientId} is not a participant of round ${setup.round}`, clientId);
     }
+    checkSecAggPolicy(options.policy, this.session.params, this.session.mode);
     this.clientId = clientId;
     this.randomBytes = options.randomBytes;
+    this.identity = options.identity;
+    if (this.session.mode === 'malicious') {
+      this.verifyKeys = verificationKeys(this.session, clientId, options.identity);
+    }
   }
 
   /** The stage whose server message this client waits for next. */
@@ -90,11 +123,16 @@ export class SecAggClient {
     this.encKeys = generateKeyPair(this.randomBytes);
     this.maskKeys = generateKeyPair(this.randomBytes);
     this.stage = 'share-keys';
+    const { publicKey: enc } = this.encKeys;
+    const { publicKey: mask } = this.maskKeys;
     return {
       type: 'secagg/advertise-keys',
       round: this.session.round,
-      encPublicKey: this.encKeys.publicKey,
-      maskPublicKey: this.maskKeys.publicKey,
+      encPublicKey: enc,
+      maskPublicKey: mask,
+      ...(this.identity && this.verifyKeys
+        ? { signature: signKeys(this.session, this.clientId, this.identity, enc, mask) }
+        : {}),
     };
   }
 
@@ -112,28 +150,47 @@ export class SecAggClient {
       }
       return this.maskInput(m, input);
     }
+    if (m.type === 'secagg/consistency-request') return this.signSurvivorSet(m);
     return this.unmask(m as SecAggUnmaskRequest);
   }
 
   private shareKeys(m: SecAggKeys): SecAggShareKeys {
     const { session } = this;
     const mine = new Set(session.neighbours.get(this.clientId));
+    const enc = this.encKeys as KeyPair;
+    const mask = this.maskKeys as KeyPair;
+    // A copied key (in any encoding) cancels a pairwise mask: every key must be distinct from all others.
+    const seen = new Set([canonicalKey(enc.publicKey), canonicalKey(mask.publicKey)]);
+    const me = { id: this.clientId, index: session.index.get(this.clientId) as number };
     for (const entry of m.keys) {
       const from = entry.clientId;
       if (!mine.has(from) || this.pairKeys.has(from)) {
         throw secaggError('SECAGG_BAD_KEY', `keys of ${from} are not expected here`, from);
       }
-      const distinct =
-        entry.maskPublicKey.length === KEY_BYTES && !bytesEqual(entry.encPublicKey, entry.maskPublicKey);
-      const shared = distinct ? agree((this.encKeys as KeyPair).secretKey, entry.encPublicKey) : undefined;
-      const maskShared = distinct
-        ? agree((this.maskKeys as KeyPair).secretKey, entry.maskPublicKey)
-        : undefined;
+      if (this.verifyKeys) checkKeysSigned(session, this.verifyKeys, entry);
+      for (const key of [entry.encPublicKey, entry.maskPublicKey]) {
+        const canonical = canonicalKey(key);
+        if (key.length !== KEY_BYTES || seen.has(canonical)) {
+          throw secaggError('SECAGG_BAD_KEY', `${from} advertised a key that is not its own`, from);
+        }
+        seen.add(canonical);
+      }
+      const shared = agree(enc.secretKey, entry.encPublicKey);
+      const maskShared = agree(mask.secretKey, entry.maskPublicKey);
       if (shared === undefined || maskShared === undefined) {
         throw secaggError('SECAGG_BAD_KEY', `public keys of ${from} are invalid`, from);
       }
-      this.pairKeys.set(from, deriveKey(shared, session.context, 'share-encryption'));
-      this.pairMaskSeeds.set(from, deriveKey(maskShared, session.context, 'pairwise-mask'));
+      const them = { id: from, index: session.index.get(from) as number };
+      const encBinding = pairBinding(
+        { ...me, publicKey: enc.publicKey },
+        { ...them, publicKey: entry.encPublicKey },
+      );
+      const maskBinding = pairBinding(
+        { ...me, publicKey: mask.publicKey },
+        { ...them, publicKey: entry.maskPublicKey },
+      );
+      this.pairKeys.set(from, deriveKey(shared, session.context, 'share-encryption', encBinding));
+      this.pairMaskSeeds.set(from, deriveKey(maskShared, session.context, 'pairwise-mask', maskBinding));
     }
     const live = [...this.pairKeys.keys()];
     this.requireThreshold(live.length, 'live neighbours after key advertisement');
@@ -141,13 +198,12 @@ export class SecAggClient {
     this.selfSeed = this.randomBytes(32);
     const t = session.params.threshold;
     const seedShares = splitSecret(this.selfSeed, t, xs, this.randomBytes);
-    const keyShares = splitSecret((this.maskKeys as KeyPair).secretKey, t, xs, this.randomBytes);
-    const me = session.index.get(this.clientId) as number;
+    const keyShares = splitSecret(mask.secretKey, t, xs, this.randomBytes);
     const shares = live.map((to, i) => {
       const bundle = new Uint8Array(BUNDLE_BYTES);
       bundle.set(seedShares[i] as Uint8Array, 0);
       bundle.set(keyShares[i] as Uint8Array, SHARE_BYTES);
-      const aad = { context: session.context, from: me, to: session.index.get(to) as number };
+      const aad = { context: session.context, from: me.index, to: session.index.get(to) as number };
       return { to, ciphertext: seal(this.pairKeys.get(to) as Uint8Array, bundle, aad, this.randomBytes) };
     });
     this.stage = 'masked-input';
@@ -164,47 +220,62 @@ export class SecAggClient {
     const me = session.index.get(this.clientId) as number;
     for (const { from, ciphertext } of m.shares) {
       const key = this.pairKeys.get(from);
-      if (key === undefined || this.held.has(from)) {
+      if (key === undefined || this.maskedWith.has(from)) {
         throw secaggError('SECAGG_BAD_SHARE', `unexpected share bundle from ${from}`, from);
       }
+      // Its pairwise mask is in its own vector whatever its bundle holds: ours must cancel it.
+      this.maskedWith.add(from);
       const aad = { context: session.context, from: session.index.get(from) as number, to: me };
       const bundle = open(key, ciphertext, aad);
-      if (bundle === undefined) {
-        throw secaggError(
-          'SECAGG_DECRYPTION_FAILED',
-          `share bundle from ${from} failed authentication`,
-          from,
-        );
-      }
-      const seed = bundle.subarray(0, SHARE_BYTES);
-      const maskKey = bundle.subarray(SHARE_BYTES);
+      const seed = bundle?.subarray(0, SHARE_BYTES);
+      const maskKey = bundle?.subarray(SHARE_BYTES);
       if (
-        bundle.length !== BUNDLE_BYTES ||
-        parseShare(seed) === undefined ||
-        parseShare(maskKey) === undefined
+        bundle?.length !== BUNDLE_BYTES ||
+        parseShare(seed as Uint8Array) === undefined ||
+        parseShare(maskKey as Uint8Array) === undefined
       ) {
-        throw secaggError('SECAGG_BAD_SHARE', `share bundle from ${from} is not two field elements`, from);
+        // A forged bundle costs only the sender's own recoverability: report it and go on.
+        this.refused.push(from);
+        continue;
       }
-      this.held.set(from, { seed, key: maskKey });
+      this.held.set(from, { seed: seed as Uint8Array, key: maskKey as Uint8Array });
     }
-    this.requireThreshold(this.held.size, 'neighbours that shared their keys');
+    this.requireThreshold(this.maskedWith.size, 'neighbours that shared their keys');
     const p = session.params;
     const vector = quantizeWeighted(p, input.update, input.weight, input.noiseSeed ?? this.randomBytes(32));
     addMask(vector, deriveKey(this.selfSeed as Uint8Array, session.context, 'self-mask'), 1);
-    for (const other of this.held.keys()) {
+    for (const other of this.maskedWith) {
       addMask(vector, this.pairMaskSeeds.get(other) as Uint8Array, pairSign(session, this.clientId, other));
     }
-    this.stage = 'unmask';
+    this.stage = this.verifyKeys ? 'consistency' : 'unmask';
     return {
       type: 'secagg/masked-input',
       round: session.round,
       length: p.vectorLength,
       bits: p.ringBits,
       vector: packVector(vector, p.ringBits),
+      ...(this.refused.length > 0 ? { refusedShares: [...this.refused] } : {}),
     };
   }
 
+  private signSurvivorSet(m: SecAggConsistencyRequest): SecAggConsistency {
+    const { survivors, signature } = signSurvivors(
+      this.session,
+      this.clientId,
+      this.identity as ClientIdentity,
+      m,
+    );
+    this.signedSurvivors = survivors;
+    this.stage = 'unmask';
+    return { type: 'secagg/consistency', round: this.session.round, signature };
+  }
+
   private unmask(m: SecAggUnmaskRequest): SecAggUnmask {
+    if (this.verifyKeys) {
+      const held = new Set(this.held.keys());
+      const survivors = this.signedSurvivors as Set<string>;
+      checkUnmaskRequest(this.session, this.clientId, this.verifyKeys, survivors, held, m);
+    }
     const seen = new Set<string>();
     for (const id of [...m.survivors, ...m.dropped]) {
       // Each neighbour is either alive or dropped, never both: otherwise the server could unmask it.
@@ -222,6 +293,8 @@ export class SecAggClient {
         this.clientId,
       );
     }
+    // Bonawitz et al., round 4: with fewer than t survivors the answers could expose a single input.
+    this.requireThreshold(m.survivors.length + 1, 'survivors listed (with this client)');
     this.stage = 'done';
     return {
       type: 'secagg/unmask',
@@ -246,7 +319,7 @@ export class SecAggClient {
 export function createSecAggClient(
   setup: SecAggSetup,
   clientId: string,
-  options: { randomBytes: RandomBytes },
+  options: SecAggClientOptions,
 ): SecAggClient {
   return new SecAggClient(setup, clientId, options);
 }

@@ -70,6 +70,17 @@ export function ringBitsFor(n: number, maxWeight: number, levels: number): numbe
 }
 
 /**
+ * The default `maxWeight` for n clients: the largest weight they announced, capped so the ring
+ * still fits in {@link MAX_RING_BITS} bits. One inflated announcement then cannot make every round
+ * overflow; clients with more examples send the cap as their weight.
+ */
+export function cappedMaxWeight(announced: readonly number[], n: number, quantizationBits: number): number {
+  const largest = Math.max(1, ...announced.filter((w) => Number.isInteger(w) && w > 0));
+  const cap = Math.floor((2 ** MAX_RING_BITS - 1) / (Math.max(3, n) * (2 ** quantizationBits - 1)));
+  return Math.max(1, Math.min(largest, cap, 2 ** 31));
+}
+
+/**
  * Validates `config` for `n` participants and fixes k, t and b. Refuses, before any round starts,
  * a configuration whose sum could overflow the ring.
  *
@@ -97,6 +108,15 @@ export function resolveSecAggParams(config: unknown, n: number): SecAggParams {
   }
   const t = c.threshold ?? defaultThreshold(k);
   if (t > k) throw secaggError('INVALID_CONFIG', `threshold ${t} exceeds neighbours ${k}`);
+  // With t ≤ k/2, dropouts can cut the ring graph into groups the server unmasks one by one.
+  if (k < n - 1 && 2 * t <= k) {
+    throw secaggError(
+      'INVALID_CONFIG',
+      `threshold ${t} must exceed half the neighbours (${k}) when the graph is not complete: 2t > k`,
+      undefined,
+      { neighbours: k, threshold: t },
+    );
+  }
   const levels = 2 ** c.quantizationBits - 1;
   const ringBits = ringBitsFor(n, c.maxWeight, levels);
   if (ringBits > MAX_RING_BITS) {

@@ -4,7 +4,9 @@ import { dequantizeSum } from './quantize.js';
 import { simulateSecAggRound } from './simulate.js';
 
 describe('secure sum is exact', () => {
-  it('equals the plain sum of the same quantized updates, bit for bit, for random n, d, weights and seeds', () => {
+  it('equals the plain sum of the same quantized updates, bit for bit, for random n, d, weights and seeds', {
+    timeout: 120_000,
+  }, () => {
     const rng = createRng(20260101);
     for (let trial = 0; trial < 12; trial++) {
       const n = 3 + rng.int(22);

@@ -1,5 +1,11 @@
-export { createSecAggClient, type SecAggClient, type SecAggInput } from './client.js';
 export {
+  createSecAggClient,
+  type SecAggClient,
+  type SecAggClientOptions,
+  type SecAggInput,
+} from './client.js';
+export {
+  cappedMaxWeight,
   defaultNeighbours,
   defaultThreshold,
   MAX_RING_BITS,
@@ -11,18 +17,23 @@ export {
   type SecAggParams,
 } from './config.js';
 export { neighbourGraph } from './graph.js';
+export {
+  generateIdentity,
+  type IdentityKey,
+  identityFromSecret,
+} from './identity.js';
 export { tweetnaclX25519, type X25519 } from './keys.js';
+export type { ClientIdentity } from './malicious.js';
 export * from './messages.js';
 export { packedLength, packVector, unpackVector } from './packing.js';
-export { dequantizeSum, quantizeWeighted } from './quantize.js';
+export {
+  checkPlainRoundAllowed,
+  checkSecAggPolicy,
+  type SecAggPolicy,
+  SecAggPolicySchema,
+} from './policy.js';
+export { checkSumInRange, dequantizeSum, quantizeWeighted } from './quantize.js';
 export type { SecAggOutbound, SecAggResult, SecAggServerStep, SecAggStage } from './round-types.js';
 export { createSecAggServerRound, SecAggServerRound } from './server.js';
-export {
-  SECAGG_CLIENT_STAGES,
-  type SecAggClientStage,
-  type SecAggMeasure,
-  type SecAggSimulation,
-  type SecAggSimulationOptions,
-  simulateSecAggRound,
-} from './simulate.js';
+export type { SecAggMode } from './session.js';
 export { decodeSecAggMessage, encodeSecAggMessage, SECAGG_WIRE_VERSION } from './wire.js';

@@ -66,9 +66,52 @@ export function roundContext(
   return sha256(all);
 }
 
-/** HKDF-SHA256 with the round context as salt and a purpose label as info. */
-export function deriveKey(ikm: Uint8Array, context: Uint8Array, purpose: string): Uint8Array {
-  return hkdf(sha256, ikm, context, encoder.encode(`fedlearn/secagg/${purpose}`), KEY_BYTES);
+/**
+ * HKDF-SHA256 with the round context as salt and, as info, a purpose label followed by `binding`
+ * (for a pair's keys: see {@link pairBinding}).
+ */
+export function deriveKey(
+  ikm: Uint8Array,
+  context: Uint8Array,
+  purpose: string,
+  binding: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  const label = encoder.encode(`fedlearn/secagg/${purpose}`);
+  const info = new Uint8Array(label.length + binding.length);
+  info.set(label, 0);
+  info.set(binding, label.length);
+  return hkdf(sha256, ikm, context, info, KEY_BYTES);
+}
+
+/**
+ * Names the pair a shared secret belongs to — both ids and both public keys, lower participant
+ * index first — so that a key agreed with a copied public key still yields a different key.
+ */
+export function pairBinding(
+  a: { id: string; index: number; publicKey: Uint8Array },
+  b: { id: string; index: number; publicKey: Uint8Array },
+): Uint8Array {
+  const [lo, hi] = a.index < b.index ? [a, b] : [b, a];
+  const ids = encoder.encode(`|${JSON.stringify([lo.id, hi.id])}|`);
+  const out = new Uint8Array(ids.length + lo.publicKey.length + hi.publicKey.length);
+  out.set(ids, 0);
+  out.set(lo.publicKey, ids.length);
+  out.set(hi.publicKey, ids.length + lo.publicKey.length);
+  return out;
+}
+
+const FIELD_P = (1n << 255n) - 19n;
+
+/**
+ * The canonical form of an X25519 public key (bit 255 cleared, u reduced mod 2^255 - 19), as hex:
+ * two encodings of the same point give the same shared secrets, so they compare equal here.
+ */
+export function canonicalKey(key: Uint8Array): string {
+  let u = 0n;
+  for (let i = key.length - 1; i >= 0; i--) u = (u << 8n) | BigInt(key[i] as number);
+  u &= (1n << 255n) - 1n;
+  if (u >= FIELD_P) u -= FIELD_P;
+  return u.toString(16).padStart(64, '0');
 }
 
 /** Commitment to a self-mask seed, checked when the server rebuilds it. */

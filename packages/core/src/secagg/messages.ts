@@ -14,12 +14,18 @@ const bytes = z.preprocess(
 const clientId = z.string().min(1).max(256);
 const round = z.number().int().nonnegative();
 
+const signed = { clientId, signature: bytes };
+
 export const SecAggSetupSchema = z.object({
   type: z.literal('secagg/setup'),
   round,
   participants: z.array(clientId).min(3),
   config: z.record(z.string(), z.unknown()),
   graphSeed: bytes,
+  /** 'malicious': signed keys and a consistency check (Bonawitz et al. §6). Absent: semi-honest. */
+  mode: z.enum(['semi-honest', 'malicious']).optional(),
+  /** Malicious mode: each participant's Ed25519 identity key, as enrolled. */
+  identities: z.array(z.object({ clientId, publicKey: bytes })).optional(),
 });
 
 export const SecAggAdvertiseKeysSchema = z.object({
@@ -27,12 +33,16 @@ export const SecAggAdvertiseKeysSchema = z.object({
   round,
   encPublicKey: bytes,
   maskPublicKey: bytes,
+  /** Malicious mode: Ed25519 signature over the round, the id and both keys. */
+  signature: bytes.optional(),
 });
 
 export const SecAggKeysSchema = z.object({
   type: z.literal('secagg/keys'),
   round,
-  keys: z.array(z.object({ clientId, encPublicKey: bytes, maskPublicKey: bytes })),
+  keys: z.array(
+    z.object({ clientId, encPublicKey: bytes, maskPublicKey: bytes, signature: bytes.optional() }),
+  ),
 });
 
 export const SecAggShareKeysSchema = z.object({
@@ -54,6 +64,22 @@ export const SecAggMaskedInputSchema = z.object({
   length: z.number().int().positive(),
   bits: z.number().int().min(1).max(32),
   vector: bytes,
+  /** Neighbours whose share bundle for this client failed authentication or was malformed. */
+  refusedShares: z.array(clientId).max(4096).optional(),
+});
+
+/** Malicious mode, server → every survivor: the survivor set, for each to sign. */
+export const SecAggConsistencyRequestSchema = z.object({
+  type: z.literal('secagg/consistency-request'),
+  round,
+  survivors: z.array(clientId),
+});
+
+/** Malicious mode, client → server: its signature over the survivor set it was told. */
+export const SecAggConsistencySchema = z.object({
+  type: z.literal('secagg/consistency'),
+  round,
+  signature: bytes,
 });
 
 export const SecAggUnmaskRequestSchema = z.object({
@@ -61,6 +87,8 @@ export const SecAggUnmaskRequestSchema = z.object({
   round,
   survivors: z.array(clientId),
   dropped: z.array(clientId),
+  /** Malicious mode: the survivors' signatures over the survivor set. */
+  signatures: z.array(z.object(signed)).optional(),
 });
 
 export const SecAggUnmaskSchema = z.object({
@@ -87,13 +115,27 @@ export type SecAggUnmaskRequest = z.infer<typeof SecAggUnmaskRequestSchema>;
 /** Client → server, stage 4: shares of survivors' self-mask seeds and of dropped clients' masking keys. */
 export type SecAggUnmask = z.infer<typeof SecAggUnmaskSchema>;
 
-export type SecAggServerMessage = SecAggSetup | SecAggKeys | SecAggShares | SecAggUnmaskRequest;
-export type SecAggClientMessage = SecAggAdvertiseKeys | SecAggShareKeys | SecAggMaskedInput | SecAggUnmask;
+export type SecAggConsistencyRequest = z.infer<typeof SecAggConsistencyRequestSchema>;
+export type SecAggConsistency = z.infer<typeof SecAggConsistencySchema>;
+
+export type SecAggServerMessage =
+  | SecAggSetup
+  | SecAggKeys
+  | SecAggShares
+  | SecAggConsistencyRequest
+  | SecAggUnmaskRequest;
+export type SecAggClientMessage =
+  | SecAggAdvertiseKeys
+  | SecAggShareKeys
+  | SecAggMaskedInput
+  | SecAggConsistency
+  | SecAggUnmask;
 
 export const SecAggClientMessageSchema = z.discriminatedUnion('type', [
   SecAggAdvertiseKeysSchema,
   SecAggShareKeysSchema,
   SecAggMaskedInputSchema,
+  SecAggConsistencySchema,
   SecAggUnmaskSchema,
 ]);
 
@@ -101,6 +143,7 @@ export const SecAggServerMessageSchema = z.discriminatedUnion('type', [
   SecAggSetupSchema,
   SecAggKeysSchema,
   SecAggSharesSchema,
+  SecAggConsistencyRequestSchema,
   SecAggUnmaskRequestSchema,
 ]);
 

@@ -68,3 +68,35 @@ export function dequantizeSum(
   for (let i = 0; i < params.dimension; i++) weightedSum[i] = offset + step * (sum[i + 1] as number);
   return { sumWeights, weightedSum };
 }
+
+/**
+ * The bounds honest inputs keep (Σw ≤ survivors·W, each Σ w·q_i ≤ Σw·L), checked on the unmasked
+ * sum. A client can still send any value within them: bounding one client needs input-validity
+ * proofs, which this protocol does not have.
+ */
+export function checkSumInRange(params: SecAggParams, sum: Uint32Array, survivors: number): void {
+  const sumWeights = sum[0] as number;
+  const most = survivors * params.maxWeight;
+  if (sumWeights > most) {
+    throw inputError(
+      'SECAGG_INPUT_OUT_OF_RANGE',
+      `the weights sum to more than ${survivors} clients can send`,
+      {
+        survivors,
+        maxWeight: params.maxWeight,
+      },
+    );
+  }
+  const bound = sumWeights * params.levels;
+  for (let i = 1; i < sum.length; i++) {
+    if ((sum[i] as number) > bound) {
+      throw inputError(
+        'SECAGG_INPUT_OUT_OF_RANGE',
+        `coordinate ${i - 1} of the sum is outside what the weights allow`,
+        {
+          index: i - 1,
+        },
+      );
+    }
+  }
+}

@@ -2,7 +2,14 @@ import type { FedlearnError } from '../errors.js';
 import type { SecAggServerMessage } from './messages.js';
 
 /** Where the server round is: the stage whose client messages it accepts, or its end. */
-export type SecAggStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmask' | 'done' | 'aborted';
+export type SecAggStage =
+  | 'advertise-keys'
+  | 'share-keys'
+  | 'masked-input'
+  | 'consistency'
+  | 'unmask'
+  | 'done'
+  | 'aborted';
 
 /** One message for one client, to be routed by the coordinator. */
 export interface SecAggOutbound {

@@ -2,7 +2,15 @@ import { type FedlearnError, toFedlearnError } from '../errors.js';
 import type { RandomBytes } from '../random.js';
 import { explicitConfig, resolveSecAggParams, type SecAggParams } from './config.js';
 import { secaggError } from './errors.js';
-import { checkAdvertisedKeys, checkMaskedInput, checkShareBundles, checkUnmaskShares } from './inbound.js';
+import {
+  checkAdvertisedKeys,
+  checkKeysSignature,
+  checkMaskedInput,
+  checkRefusedShares,
+  checkShareBundles,
+  checkSurvivorSignature,
+  checkUnmaskShares,
+} from './inbound.js';
 import type { X25519 } from './keys.js';
 import {
   expectStage,
@@ -11,16 +19,17 @@ import {
   type SecAggServerMessage,
   type SecAggSetup,
 } from './messages.js';
-import { dequantizeSum } from './quantize.js';
+import { checkSumInRange, dequantizeSum } from './quantize.js';
 import type { HeldShare } from './recovery.js';
 import type { SecAggResult, SecAggServerStep, SecAggStage } from './round-types.js';
-import { GRAPH_SEED_BYTES, openSession, type SecAggSession } from './session.js';
+import { GRAPH_SEED_BYTES, openSession, type SecAggMode, type SecAggSession } from './session.js';
 import { unmaskSum } from './unmasking.js';
 
 const EXPECTED: Record<string, string> = {
   'advertise-keys': 'secagg/advertise-keys',
   'share-keys': 'secagg/share-keys',
   'masked-input': 'secagg/masked-input',
+  consistency: 'secagg/consistency',
   unmask: 'secagg/unmask',
 };
 
@@ -44,6 +53,12 @@ export class SecAggServerRound {
   private readonly answered = new Set<string>();
   private readonly encPublicKeys = new Map<string, Uint8Array>();
   private readonly maskPublicKeys = new Map<string, Uint8Array>();
+  private readonly keyOwners = new Map<string, string>();
+  private readonly keySignatures = new Map<string, Uint8Array>();
+  private readonly survivorSignatures = new Map<string, Uint8Array>();
+  /** Per holder, the neighbours whose bundle it could not open: it holds no share of theirs. */
+  private readonly refusedShares = new Map<string, Set<string>>();
+  private readonly faults: FedlearnError[] = [];
   private readonly seedCommitments = new Map<string, Uint8Array>();
   private readonly bundles = new Map<string, Map<string, Uint8Array>>();
   private readonly seedShares = new Map<string, HeldShare[]>();
@@ -98,7 +113,9 @@ export class SecAggServerRound {
       throw secaggError('SECAGG_WRONG_STAGE', `${clientId} is not expected at stage ${this.stage}`, clientId);
     }
     if (m.type === 'secagg/advertise-keys') {
-      checkAdvertisedKeys(clientId, m);
+      if (this.session.mode === 'malicious') checkKeysSignature(this.session, clientId, m);
+      checkAdvertisedKeys(clientId, m, this.keyOwners);
+      if (m.signature) this.keySignatures.set(clientId, m.signature.slice());
       this.encPublicKeys.set(clientId, m.encPublicKey.slice());
       this.maskPublicKeys.set(clientId, m.maskPublicKey.slice());
     } else if (m.type === 'secagg/share-keys') {
@@ -107,8 +124,17 @@ export class SecAggServerRound {
       this.seedCommitments.set(clientId, m.seedCommitment.slice());
     } else if (m.type === 'secagg/masked-input') {
       const values = checkMaskedInput(clientId, m, this.params);
+      const refused = checkRefusedShares(clientId, m, this.liveNeighbours(clientId, this.shared));
+      this.refusedShares.set(clientId, new Set(refused));
+      for (const sender of refused) {
+        const fault = `${clientId} could not open the share bundle of ${sender}`;
+        this.faults.push(secaggError('SECAGG_DECRYPTION_FAILED', fault, sender, { holder: clientId }));
+      }
       const sum = this.maskedSum;
       for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (values[i] as number);
+    } else if (m.type === 'secagg/consistency') {
+      checkSurvivorSignature(this.session, clientId, [...this.survivors], m.signature);
+      this.survivorSignatures.set(clientId, m.signature.slice());
     } else {
       this.takeUnmaskShares(clientId, m.seedShares, m.keyShares);
     }
@@ -149,6 +175,7 @@ export class SecAggServerRound {
           clientId: id,
           encPublicKey: this.encPublicKeys.get(id) as Uint8Array,
           maskPublicKey: this.maskPublicKeys.get(id) as Uint8Array,
+          ...(this.keySignatures.has(id) ? { signature: this.keySignatures.get(id) as Uint8Array } : {}),
         })),
       }));
     }
@@ -166,15 +193,24 @@ export class SecAggServerRound {
     if (this.stage === 'masked-input') {
       this.survivors = live;
       this.bundles.clear();
-      return this.next('unmask', live, (to) => {
-        const around = this.liveNeighbours(to, this.shared);
-        return {
-          type: 'secagg/unmask-request',
+      this.requireConnected(live);
+      if (this.session.mode === 'malicious') {
+        const survivors = this.session.participants.filter((id) => live.has(id));
+        return this.next('consistency', live, () => ({
+          type: 'secagg/consistency-request',
           round: this.session.round,
-          survivors: around.filter((id) => live.has(id)),
-          dropped: around.filter((id) => !live.has(id)),
-        };
-      });
+          survivors,
+        }));
+      }
+      return this.requestUnmasking(live);
+    }
+    if (this.stage === 'consistency') {
+      // Only clients that signed the survivor set are asked for shares (Bonawitz round 4).
+      const signatures = [...this.survivorSignatures].map(([clientId, signature]) => ({
+        clientId,
+        signature,
+      }));
+      return this.requestUnmasking(live, signatures);
     }
     this.requireCount(live.size, 'clients answered the unmasking request');
     const dropped = new Set([...this.shared].filter((id) => !this.survivors.has(id)));
@@ -189,6 +225,7 @@ export class SecAggServerRound {
       keyShares: this.keyShares,
       ...(this.x25519 ? { x25519: this.x25519 } : {}),
     });
+    checkSumInRange(this.params, sum, this.survivors.size);
     this.stage = 'done';
     const { sumWeights, weightedSum } = dequantizeSum(this.params, sum);
     const survivors = this.session.participants.filter((id) => this.survivors.has(id));
@@ -201,9 +238,26 @@ export class SecAggServerRound {
         ringSum: sum,
         survivors,
         dropped: this.session.participants.filter((id) => !this.survivors.has(id)),
-        faults,
+        faults: [...this.faults, ...faults],
       },
     };
+  }
+
+  private requestUnmasking(
+    to: Set<string>,
+    signatures?: { clientId: string; signature: Uint8Array }[],
+  ): SecAggServerStep {
+    const live = this.survivors;
+    return this.next('unmask', to, (holder) => {
+      const around = this.heldBy(holder);
+      return {
+        type: 'secagg/unmask-request',
+        round: this.session.round,
+        survivors: around.filter((id) => live.has(id)),
+        dropped: around.filter((id) => !live.has(id)),
+        ...(signatures ? { signatures } : {}),
+      };
+    });
   }
 
   private next(
@@ -231,6 +285,31 @@ export class SecAggServerRound {
       }
     }
     return live;
+  }
+
+  /** The live neighbours of whom `holder` holds shares. */
+  private heldBy(holder: string): string[] {
+    const refused = this.refusedShares.get(holder);
+    return this.liveNeighbours(holder, this.shared).filter((id) => !refused?.has(id));
+  }
+
+  /**
+   * Survivors not joined by mask edges could be unmasked group by group, each sum revealed on
+   * its own: refuse before any share is asked for.
+   */
+  private requireConnected(survivors: ReadonlySet<string>): void {
+    const [first] = survivors;
+    if (first === undefined) return;
+    const reached = new Set([first]);
+    for (const id of reached) for (const nb of this.liveNeighbours(id, survivors)) reached.add(nb);
+    if (reached.size !== survivors.size) {
+      throw secaggError(
+        'SECAGG_GRAPH_DISCONNECTED',
+        `the ${survivors.size} survivors are not connected in the neighbour graph: unmasking would reveal partial sums`,
+        undefined,
+        { survivors: survivors.size, reached: reached.size },
+      );
+    }
   }
 
   private liveNeighbours(id: string, live: ReadonlySet<string>): string[] {
@@ -263,7 +342,7 @@ export class SecAggServerRound {
     seedShares: readonly { owner: string; share: Uint8Array }[],
     keyShares: readonly { owner: string; share: Uint8Array }[],
   ) {
-    const around = this.liveNeighbours(holder, this.shared);
+    const around = this.heldBy(holder);
     const wantSeeds = around.filter((id) => this.survivors.has(id));
     const wantKeys = around.filter((id) => !this.survivors.has(id));
     const x = (this.session.index.get(holder) as number) + 1;
@@ -287,15 +366,32 @@ function append<T>(map: Map<string, T[]>, key: string, value: T): void {
 export function createSecAggServerRound(
   config: unknown,
   participants: readonly string[],
-  options: { round: number; randomBytes: RandomBytes; x25519?: X25519 },
+  options: {
+    round: number;
+    randomBytes: RandomBytes;
+    x25519?: X25519;
+    /** 'malicious' needs `identities`: every participant's enrolled Ed25519 public key. */
+    mode?: SecAggMode;
+    identities?: ReadonlyMap<string, Uint8Array>;
+  },
 ): SecAggServerRound {
   const params = resolveSecAggParams(config, participants.length);
+  const malicious = options.mode === 'malicious';
   const setup: SecAggSetup = {
     type: 'secagg/setup',
     round: options.round,
     participants: [...participants],
     config: explicitConfig(params),
     graphSeed: options.randomBytes(GRAPH_SEED_BYTES),
+    ...(malicious
+      ? {
+          mode: 'malicious' as const,
+          identities: participants.map((clientId) => ({
+            clientId,
+            publicKey: options.identities?.get(clientId) ?? new Uint8Array(0),
+          })),
+        }
+      : {}),
   };
   return new SecAggServerRound(setup, options.x25519 ? { x25519: options.x25519 } : {});
 }

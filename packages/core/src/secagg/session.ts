@@ -1,6 +1,7 @@
 import { resolveSecAggParams, type SecAggParams } from './config.js';
 import { secaggError } from './errors.js';
 import { neighbourGraph } from './graph.js';
+import { IDENTITY_KEY_BYTES } from './identity.js';
 import { roundContext } from './keys.js';
 import type { SecAggSetup } from './messages.js';
 
@@ -14,7 +15,12 @@ export interface SecAggSession {
   readonly index: ReadonlyMap<string, number>;
   /** Neighbour ids of each id. */
   readonly neighbours: ReadonlyMap<string, readonly string[]>;
+  readonly mode: SecAggMode;
+  /** Malicious mode: each participant's Ed25519 identity key, from the setup. */
+  readonly identities: ReadonlyMap<string, Uint8Array>;
 }
+
+export type SecAggMode = 'semi-honest' | 'malicious';
 
 export const GRAPH_SEED_BYTES = 32;
 
@@ -32,6 +38,29 @@ export function openSession(setup: SecAggSetup): SecAggSession {
     );
   }
   const params = resolveSecAggParams(setup.config, participants.length);
+  const mode = setup.mode ?? 'semi-honest';
+  const identities = new Map<string, Uint8Array>();
+  for (const { clientId, publicKey } of setup.identities ?? []) {
+    if (!index.has(clientId) || identities.has(clientId) || publicKey.length !== IDENTITY_KEY_BYTES) {
+      throw secaggError('INVALID_CONFIG', `identity key of ${clientId} is not one per participant`, clientId);
+    }
+    identities.set(clientId, publicKey);
+  }
+  if (mode === 'malicious' && identities.size !== participants.length) {
+    throw secaggError('INVALID_CONFIG', 'the malicious-server mode needs every participant’s identity key');
+  }
+  if (mode === 'malicious' && 2 * params.threshold <= params.neighbours) {
+    // Two disjoint groups of t could each sign a different survivor set.
+    throw secaggError(
+      'INVALID_CONFIG',
+      'the malicious-server mode needs 2t > k, even for a complete graph',
+      undefined,
+      {
+        neighbours: params.neighbours,
+        threshold: params.threshold,
+      },
+    );
+  }
   const graph = neighbourGraph(participants.length, params.neighbours, graphSeed);
   const neighbours = new Map<string, readonly string[]>();
   participants.forEach((id, i) => {
@@ -47,6 +76,8 @@ export function openSession(setup: SecAggSetup): SecAggSession {
     context: roundContext(round, graphSeed, participants),
     index,
     neighbours,
+    mode,
+    identities,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { RandomBytes } from '../random.js';
+import { secaggError } from './errors.js';
 
 /** The smallest prime above 2^256, so any 32-byte secret is one field element. */
 export const SHAMIR_PRIME = (1n << 256n) + 297n;
@@ -75,6 +76,12 @@ export function parseShare(bytes: Uint8Array): bigint | undefined {
  */
 export function interpolate(basis: readonly SharePoint[]): (x: number) => bigint {
   const xs = basis.map((p) => BigInt(p.x));
+  if (new Set(basis.map((p) => p.x)).size !== basis.length) {
+    // A repeated x makes a Lagrange denominator 0, which has no inverse: refuse, never guess.
+    throw secaggError('SECAGG_INCONSISTENT_SHARES', 'two shares have the same x-coordinate', undefined, {
+      xs: basis.map((p) => p.x),
+    });
+  }
   const weights = basis.map((p, i) => {
     let den = 1n;
     for (let j = 0; j < xs.length; j++) if (j !== i) den *= (xs[i] as bigint) - (xs[j] as bigint);

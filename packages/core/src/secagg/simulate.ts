@@ -3,16 +3,20 @@ import { toFedlearnError } from '../errors.js';
 import { createRng, seededRandomBytes } from '../random.js';
 import { createSecAggClient, type SecAggInput } from './client.js';
 import type { SecAggConfig } from './config.js';
+import { generateIdentity } from './identity.js';
 import type { X25519 } from './keys.js';
 import { type SecAggClientMessage, type SecAggServerMessage, secaggMessageBytes } from './messages.js';
 import { quantizeWeighted } from './quantize.js';
 import type { SecAggResult, SecAggServerStep } from './round-types.js';
 import { createSecAggServerRound, type SecAggServerRound } from './server.js';
+import type { SecAggMode } from './session.js';
 import { SecAggStandIn, type ShareLedger, type SecAggStandIn as StandIn } from './stand-in.js';
 
 /** The four client stages, in order; a client dropped at a stage sends nothing from then on. */
 export const SECAGG_CLIENT_STAGES = ['advertise-keys', 'share-keys', 'masked-input', 'unmask'] as const;
-export type SecAggClientStage = (typeof SECAGG_CLIENT_STAGES)[number];
+/** The malicious-server mode adds the consistency check before unmasking. */
+const MALICIOUS_STAGES = ['advertise-keys', 'share-keys', 'masked-input', 'consistency', 'unmask'] as const;
+export type SecAggClientStage = (typeof MALICIOUS_STAGES)[number];
 
 /** Wraps each timed step of a simulation; the simulation itself reads no clock. */
 export type SecAggMeasure = <T>(
@@ -48,6 +52,8 @@ export interface SecAggSimulationOptions {
   readonly measure?: SecAggMeasure;
   /** X25519 for the server only (clients keep the portable default), e.g. a native one on Node. */
   readonly serverX25519?: X25519;
+  /** 'malicious': every client gets an Ed25519 identity key, pinned by all (Bonawitz et al. §6). */
+  readonly mode?: SecAggMode;
 }
 
 export interface SecAggSimulation {
@@ -89,10 +95,17 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
   const rng = createRng(seed);
   const ids = Array.from({ length: n }, (_, i) => `client-${i}`);
   const config = { dimension: d, clipRange: 1, quantizationBits: 12, maxWeight: 100, ...options.config };
+  const malicious = options.mode === 'malicious';
+  const stages: readonly SecAggClientStage[] = malicious ? MALICIOUS_STAGES : SECAGG_CLIENT_STAGES;
+  const identities = new Map(
+    malicious ? ids.map((id, i) => [id, generateIdentity(seededRandomBytes(seed * 104729 + i))]) : [],
+  );
+  const pinned = new Map([...identities].map(([id, key]) => [id, key.publicKey]));
   const server = createSecAggServerRound(config, ids, {
     round: 3,
     randomBytes: seededRandomBytes(seed),
     ...(options.serverX25519 ? { x25519: options.serverX25519 } : {}),
+    ...(malicious ? { mode: 'malicious' as const, identities: pinned } : {}),
   });
   const params = server.params;
   const real = new Set(ids.slice(0, realCount));
@@ -104,7 +117,7 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     [order[i], order[j]] = [order[j] as string, order[i] as string];
   }
   let cursor = 0;
-  for (const stage of SECAGG_CLIENT_STAGES) {
+  for (const stage of stages) {
     const count = options.dropouts?.[stage] ?? 0;
     for (let c = 0; c < count && cursor < order.length; c++) droppedAt.set(order[cursor++] as string, stage);
   }
@@ -127,9 +140,13 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     let p = parties.get(id);
     if (p === undefined) {
       const randomBytes = seededRandomBytes(seed * 7919 + ids.indexOf(id));
+      const identity = identities.get(id);
       p = real.has(id)
-        ? createSecAggClient(server.setup, id, { randomBytes })
-        : (new SecAggStandIn(server.session, id, randomBytes, real, ledger) as StandIn as Party);
+        ? createSecAggClient(server.setup, id, {
+            randomBytes,
+            ...(identity ? { identity: { identity, pinned } } : {}),
+          })
+        : (new SecAggStandIn(server.session, id, randomBytes, real, ledger, identity) as StandIn as Party);
       parties.set(id, p);
     }
     return p;
@@ -139,8 +156,8 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
   const uploadedBytes = new Map<string, number>();
   const live = (id: string, stage: SecAggClientStage) => {
     const at = droppedAt.get(id);
-    const index = SECAGG_CLIENT_STAGES.indexOf(stage);
-    return !clientErrors.has(id) && (at === undefined || SECAGG_CLIENT_STAGES.indexOf(at) > index);
+    const index = stages.indexOf(stage);
+    return !clientErrors.has(id) && (at === undefined || stages.indexOf(at) > index);
   };
   const deliver = (
     from: string,
@@ -160,7 +177,7 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
   };
 
   let step = server.start();
-  for (const stage of SECAGG_CLIENT_STAGES) {
+  for (const stage of stages) {
     if (step.kind !== 'send') break;
     let last: SecAggServerStep | undefined;
     const targets = step.messages.filter(({ to }) => live(to, stage));

@@ -1,4 +1,5 @@
 import type { RandomBytes } from '../random.js';
+import { type IdentityKey, keysStatement, sign, survivorsStatement } from './identity.js';
 import {
   agree,
   commitSeed,
@@ -6,6 +7,7 @@ import {
   generateKeyPair,
   type KeyPair,
   open,
+  pairBinding,
   seal,
   sealedLength,
 } from './keys.js';
@@ -43,6 +45,7 @@ export class SecAggStandIn {
     private readonly randomBytes: RandomBytes,
     private readonly real: ReadonlySet<string>,
     private readonly ledger: ShareLedger,
+    private readonly identity?: IdentityKey,
   ) {
     this.encKeys = generateKeyPair(randomBytes);
     this.maskKeys = generateKeyPair(randomBytes);
@@ -54,12 +57,30 @@ export class SecAggStandIn {
       round: this.session.round,
       encPublicKey: this.encKeys.publicKey,
       maskPublicKey: this.maskKeys.publicKey,
+      ...(this.identity
+        ? {
+            signature: sign(
+              this.identity,
+              keysStatement(
+                this.session.context,
+                this.clientId,
+                this.encKeys.publicKey,
+                this.maskKeys.publicKey,
+              ),
+            ),
+          }
+        : {}),
     };
   }
 
   handle(message: SecAggServerMessage): SecAggClientMessage {
     if (message.type === 'secagg/keys') return this.shareKeys(message);
     if (message.type === 'secagg/shares') return this.maskInput(message);
+    if (message.type === 'secagg/consistency-request') {
+      const statement = survivorsStatement(this.session.context, message.survivors);
+      const signature = sign(this.identity as IdentityKey, statement);
+      return { type: 'secagg/consistency', round: this.session.round, signature };
+    }
     return this.unmask(message as SecAggUnmaskRequest);
   }
 
@@ -72,7 +93,11 @@ export class SecAggStandIn {
     for (const entry of m.keys) {
       if (!this.real.has(entry.clientId)) continue;
       const shared = agree(this.encKeys.secretKey, entry.encPublicKey) as Uint8Array;
-      this.pairKeys.set(entry.clientId, deriveKey(shared, session.context, 'share-encryption'));
+      const binding = pairBinding(
+        { id: this.clientId, index: this.index(this.clientId), publicKey: this.encKeys.publicKey },
+        { id: entry.clientId, index: this.index(entry.clientId), publicKey: entry.encPublicKey },
+      );
+      this.pairKeys.set(entry.clientId, deriveKey(shared, session.context, 'share-encryption', binding));
     }
     const live = m.keys.map((k) => k.clientId);
     const xs = live.map((id) => this.index(id) + 1);

@@ -14,7 +14,7 @@ function roundWithTamperedClient(type: SecAggClientMessage['type'], tamper: Tamp
     n,
     d: 40,
     seed: 99,
-    config: { threshold: 3 },
+    config: { threshold: 4 },
     tamper: (from, message) => (from === 'client-1' && message.type === type ? tamper(message) : message),
   });
 }

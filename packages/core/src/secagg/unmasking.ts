@@ -1,6 +1,6 @@
 import type { FedlearnError } from '../errors.js';
 import { secaggError } from './errors.js';
-import { agree, bytesEqual, commitSeed, deriveKey, publicKeyOf, type X25519 } from './keys.js';
+import { agree, bytesEqual, commitSeed, deriveKey, pairBinding, publicKeyOf, type X25519 } from './keys.js';
 import { addMask } from './prg.js';
 import { type HeldShare, recoverSecret } from './recovery.js';
 import { pairSign, type SecAggSession } from './session.js';
@@ -48,16 +48,17 @@ export function unmaskSum(inputs: UnmaskingInputs): { sum: Uint32Array; faults: 
     );
     faults.push(...recovered.faults);
     for (const survivor of liveNeighbours) {
-      const shared = agree(
-        recovered.secret,
-        inputs.maskPublicKeys.get(survivor) as Uint8Array,
-        inputs.x25519,
-      );
+      const survivorKey = inputs.maskPublicKeys.get(survivor) as Uint8Array;
+      const shared = agree(recovered.secret, survivorKey, inputs.x25519);
       if (shared === undefined)
         throw secaggError('SECAGG_BAD_KEY', `masking key of ${survivor} is invalid`, survivor);
       // Undo what the survivor added for this pair.
       const sign = pairSign(session, survivor, owner);
-      addMask(sum, deriveKey(shared, session.context, 'pairwise-mask'), sign === 1 ? -1 : 1);
+      const binding = pairBinding(
+        { id: survivor, index: session.index.get(survivor) as number, publicKey: survivorKey },
+        { id: owner, index: session.index.get(owner) as number, publicKey },
+      );
+      addMask(sum, deriveKey(shared, session.context, 'pairwise-mask', binding), sign === 1 ? -1 : 1);
     }
   }
   const bits = session.params.ringBits;

@@ -12,7 +12,8 @@ import {
 } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { RandomBytes } from '../random.js';
-import { SecAggParticipant, updateDelta } from './secagg-participant.js';
+import { checkPlainRoundAllowed } from '../secagg/policy.js';
+import { type SecAggClientSettings, SecAggParticipant, updateDelta } from './secagg-participant.js';
 import type { SessionEvent, SessionTransport, Trainer } from './types.js';
 
 export interface ClientSessionOptions {
@@ -27,6 +28,8 @@ export interface ClientSessionOptions {
   secureAggregation?: boolean;
   /** Randomness for secure aggregation; WebCrypto by default. */
   randomBytes?: RandomBytes;
+  /** This client's secure-aggregation policy (and identity): see `SecAggClientSettings`. */
+  secagg?: SecAggClientSettings;
 }
 
 type Task = FitIns | EvaluateIns | GetParametersIns;
@@ -57,6 +60,7 @@ export class ClientSession {
         clientId: options.clientId,
         send: (message) => this.send(message),
         ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
+        ...options.secagg,
       });
     }
   }
@@ -171,6 +175,7 @@ export class ClientSession {
 
   private async fit(task: FitIns): Promise<void> {
     const { trainer } = this.options;
+    if (!task.secureAggregation) checkPlainRoundAllowed(this.options.secagg?.policy);
     this.emit({ type: 'fit_start', jobId: task.jobId, round: task.round });
     const global = this.decode(task.params);
     const outcome = await trainer.fit(global, task.config);

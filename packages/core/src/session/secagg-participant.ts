@@ -3,15 +3,25 @@ import { assertSameSpecs, flattenParams, type ModelParams, specsOf } from '../pa
 import type { ClientMessage, SecAggEnvelope } from '../protocol/messages.js';
 import { cryptoRandomBytes, type RandomBytes } from '../random.js';
 import { createSecAggClient, type SecAggClient, type SecAggInput } from '../secagg/client.js';
+import type { ClientIdentity } from '../secagg/malicious.js';
 import {
   parseSecAggMessage,
   type SecAggClientMessage,
   SecAggServerMessageSchema,
   type SecAggSetup,
 } from '../secagg/messages.js';
+import type { SecAggPolicy } from '../secagg/policy.js';
 import { decodeSecAggMessage, encodeSecAggMessage } from '../secagg/wire.js';
 
-export interface SecAggParticipantOptions {
+/** What a client brings to secure rounds beyond its id: its policy (and, later, its identity). */
+export interface SecAggClientSettings {
+  /** What this client accepts; a weaker round is refused with SECAGG_POLICY_REFUSED and no update is sent. */
+  policy?: SecAggPolicy;
+  /** Its Ed25519 identity key and the enrolled keys of the others: needed for malicious-server rounds. */
+  identity?: ClientIdentity;
+}
+
+export interface SecAggParticipantOptions extends SecAggClientSettings {
   clientId: string;
   send: (message: ClientMessage) => Promise<void>;
   /** Cryptographic randomness for keys, seeds and rounding; WebCrypto by default. */
@@ -92,7 +102,14 @@ export class SecAggParticipant {
 
   private async advertiseWhenReady(round: SecureRound): Promise<void> {
     if (round.setup === undefined || round.input === undefined || round.client !== undefined) return;
-    round.client = createSecAggClient(round.setup, this.options.clientId, { randomBytes: this.randomBytes });
+    round.client = createSecAggClient(round.setup, this.options.clientId, {
+      randomBytes: this.randomBytes,
+      ...(this.options.policy ? { policy: this.options.policy } : {}),
+      ...(this.options.identity ? { identity: this.options.identity } : {}),
+    });
+    // A weight above the round's cap is sent as the cap (see `cappedMaxWeight`).
+    const cap = round.client.session.params.maxWeight;
+    if (round.input.weight > cap) round.input = { ...round.input, weight: cap };
     await this.send(round, round.client.advertiseKeys());
   }
 

@@ -6,6 +6,7 @@ import type { ClientMessage } from '../protocol/messages.js';
 import type { RandomBytes } from '../random.js';
 import { backoffDelay, type ReconnectOptions } from './backoff.js';
 import { ClientSession } from './client-session.js';
+import type { SecAggClientSettings } from './secagg-participant.js';
 import type { SessionEvent, Trainer } from './types.js';
 
 /**
@@ -38,6 +39,8 @@ export interface SessionConnectionOptions {
   maxPayloadBytes?: number;
   chunkBytes?: number;
   secureAggregation?: boolean;
+  /** Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`. */
+  secagg?: SecAggClientSettings;
   randomBytes?: RandomBytes;
   /** Times the reconnection after the coordinator closed the socket (injected in tests). */
   clock?: Clock;
@@ -89,6 +92,7 @@ export class SessionConnection {
       maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES,
       runtime: options.runtime,
       ...(options.secureAggregation === undefined ? {} : { secureAggregation: options.secureAggregation }),
+      ...(options.secagg ? { secagg: options.secagg } : {}),
       ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
       onEvent: (event) => this.onSessionEvent(event),
     });
