@@ -10,7 +10,7 @@ describe('identity files (malicious-server secure aggregation)', () => {
     const pinned = await enrollIdentities(dir, ['client-0', 'client-1', 'client-2']);
     const { identity, pinned: keys } = await readIdentity(dir, 'client-1');
     expect(Buffer.from(identity.publicKey).toString('hex')).toBe(pinned['client-1']);
-    expect([...keys.keys()]).toEqual(['client-0', 'client-1', 'client-2']);
+    expect([...(keys?.keys() ?? [])]).toEqual(['client-0', 'client-1', 'client-2']);
     expect(pinned['client-0']).not.toBe(pinned['client-1']);
   });
 
