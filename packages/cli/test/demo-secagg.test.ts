@@ -27,7 +27,7 @@ describe('fedlearn demo --secagg (real processes)', () => {
       '--round-timeout',
       DAY_MS,
     ]);
-    expect(stdout).toMatch(/secure aggregation with 0.34 dropout/);
+    expect(stdout).toMatch(/secure aggregation \(semi-honest\) with 0.34 dropout/);
     expect(report.config).toMatchObject({ secagg: true, dropout: 0.34, clients: 4 });
     expect(report.rounds.map((r: { status: string; completed: number }) => [r.status, r.completed])).toEqual([
       ['ok', 3],
