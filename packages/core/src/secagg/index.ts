@@ -22,7 +22,7 @@ export {
   type IdentityKey,
   identityFromSecret,
 } from './identity.js';
-export { tweetnaclX25519, type X25519 } from './keys.js';
+export { portableX25519, type X25519 } from './keys.js';
 export type { ClientIdentity } from './malicious.js';
 export * from './messages.js';
 export { packedLength, packVector, unpackVector } from './packing.js';

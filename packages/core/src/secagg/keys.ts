@@ -1,7 +1,7 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { x25519 as nobleCurve25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import nacl from 'tweetnacl';
 import type { RandomBytes } from '../random.js';
 
 export const KEY_BYTES = 32;
@@ -17,27 +17,28 @@ export interface KeyPair {
 /** An X25519 key pair from 32 injected random bytes. */
 export function generateKeyPair(randomBytes: RandomBytes): KeyPair {
   const secretKey = randomBytes(KEY_BYTES);
-  return { secretKey, publicKey: nacl.scalarMult.base(secretKey) };
+  return { secretKey, publicKey: nobleCurve25519.getPublicKey(secretKey) };
 }
 
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
-  return nacl.scalarMult.base(secretKey);
+  return nobleCurve25519.getPublicKey(secretKey);
 }
 
 /**
- * X25519 scalar multiplication (secret key, public key) → shared secret. The default is tweetnacl,
- * which runs anywhere; a coordinator on Node may inject a native one (see docs/secure-aggregation.md).
+ * X25519 scalar multiplication (secret key, public key) → shared secret. The default is
+ * `@noble/curves` (pure JS, runs anywhere; the same library signs in malicious-server mode); a coordinator on Node may inject a native one (see docs/secure-aggregation.md).
  * It may throw, or return zeros, for a small-order public key.
  */
 export type X25519 = (secretKey: Uint8Array, publicKey: Uint8Array) => Uint8Array;
 
-export const tweetnaclX25519: X25519 = (secretKey, publicKey) => nacl.scalarMult(secretKey, publicKey);
+export const portableX25519: X25519 = (secretKey, publicKey) =>
+  nobleCurve25519.getSharedSecret(secretKey, publicKey);
 
 /** X25519; undefined for a low-order public key (all-zero shared secret). */
 export function agree(
   secretKey: Uint8Array,
   publicKey: Uint8Array,
-  x25519: X25519 = tweetnaclX25519,
+  x25519: X25519 = portableX25519,
 ): Uint8Array | undefined {
   if (publicKey.length !== KEY_BYTES) return undefined;
   let shared: Uint8Array;

@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { createRng, seededRandomBytes } from '../random.js';
 import { recommendNeighbourhood, resolveSecAggParams, ringBitsFor } from './config.js';
 import { neighbourGraph } from './graph.js';
-import { agree, deriveKey, generateKeyPair, isValidPublicKey, open, seal } from './keys.js';
+import {
+  agree,
+  deriveKey,
+  generateKeyPair,
+  isValidPublicKey,
+  open,
+  portableX25519,
+  publicKeyOf,
+  seal,
+} from './keys.js';
 import { packedLength, packVector, unpackVector } from './packing.js';
 import { quantizeWeighted } from './quantize.js';
 import { parseShare, reconstructSecret, SHAMIR_PRIME, splitSecret } from './shamir.js';
@@ -82,6 +91,16 @@ describe('keys', () => {
     for (const key of small) {
       expect(isValidPublicKey(key)).toBe(false);
       expect(agree(a.secretKey, key)).toBeUndefined();
+    }
+  });
+
+  it('the portable X25519 (@noble/curves) gives the same keys and secrets as tweetnacl', () => {
+    const randomBytes = seededRandomBytes(25519);
+    for (let i = 0; i < 40; i++) {
+      const a = randomBytes(32);
+      const b = randomBytes(32);
+      expect(publicKeyOf(a)).toEqual(nacl.scalarMult.base(a));
+      expect(portableX25519(a, publicKeyOf(b))).toEqual(nacl.scalarMult(a, nacl.scalarMult.base(b)));
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tweetnaclX25519, type X25519 } from './keys.js';
+import { portableX25519, type X25519 } from './keys.js';
 import { packedLength } from './packing.js';
 import { simulateSecAggRound } from './simulate.js';
 
@@ -46,7 +46,7 @@ describe('simulateSecAggRound', () => {
     let calls = 0;
     const counting: X25519 = (sk, pk) => {
       calls++;
-      return tweetnaclX25519(sk, pk);
+      return portableX25519(sk, pk);
     };
     const options = { n: 8, d: 40, seed: 13, dropouts: { 'masked-input': 2 } } as const;
     const sim = simulateSecAggRound({ ...options, serverX25519: counting });
