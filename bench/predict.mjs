@@ -28,8 +28,7 @@ if (process.argv[2] === '--child') {
 }
 
 async function runChild(input, output) {
-  const tf = await import('@tensorflow/tfjs-core');
-  const tfl = await import('@tensorflow/tfjs-layers');
+  const { registerBenchMlp } = await import('./bench-model.mjs');
   const { createModelLifecycle, resolveLifecycleConfig } = await import('../packages/registry/dist/index.js');
   const { batchPredict, startServingBackend, startServingCore } = await import(
     '../packages/serving/dist/index.js'
@@ -38,44 +37,13 @@ async function runChild(input, output) {
   await startServingBackend('cpu');
   const home = mkdtempSync(join(os.tmpdir(), 'fedlearn-bench-predict-'));
   const lifecycle = createModelLifecycle(resolveLifecycleConfig({}, { home }));
-  const model = tfl.sequential({
-    layers: [
-      tfl.layers.dense({
-        inputShape: [FEATURES],
-        units: 64,
-        activation: 'relu',
-        kernelInitializer: tfl.initializers.heNormal({ seed: SEED }),
-      }),
-      tfl.layers.dense({
-        units: 10,
-        activation: 'softmax',
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: SEED + 1 }),
-      }),
-    ],
-  });
-  let saved;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  const run = await lifecycle.startRun({
-    jobId: 'bench',
+  await registerBenchMlp(lifecycle, {
     modelName: 'bench-mlp',
-    strategy: 'fedavg',
-    rounds: 1,
-    clients: 1,
-    secureAggregation: false,
+    features: FEATURES,
+    hidden: 64,
+    seed: SEED,
+    accuracy: 0.5,
   });
-  await run.registerVersion(
-    {
-      modelTopology: saved.modelTopology,
-      weightSpecs: saved.weightSpecs.map((s) => ({ name: s.name, shape: s.shape, dtype: 'float32' })),
-      weightData: new Uint8Array(saved.weightData.slice(0)),
-    },
-    { round: 1, metrics: { accuracy: 0.5 } },
-  );
   const core = await startServingCore({
     source: lifecycle,
     models: ['bench-mlp@champion'],

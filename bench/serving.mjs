@@ -19,9 +19,9 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { Pool } from 'undici';
 import { createModelLifecycle, resolveLifecycleConfig } from '../packages/registry/dist/index.js';
+import { registerBenchMlp } from './bench-model.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -37,48 +37,14 @@ const protoDir = join(root, 'packages/serving/proto');
 
 async function registerMnistMlp(home) {
   await tf.setBackend('cpu');
-  const model = tfl.sequential({
-    layers: [
-      tfl.layers.dense({
-        name: 'hidden',
-        inputShape: [FEATURES],
-        units: 128,
-        activation: 'relu',
-        kernelInitializer: tfl.initializers.heNormal({ seed: 1 }),
-      }),
-      tfl.layers.dense({
-        name: 'output',
-        units: 10,
-        activation: 'softmax',
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
-      }),
-    ],
-  });
-  let saved;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
   const lifecycle = createModelLifecycle(resolveLifecycleConfig({}, { home }));
-  const run = await lifecycle.startRun({
-    jobId: 'bench',
+  await registerBenchMlp(lifecycle, {
     modelName: MODEL,
-    strategy: 'fedavg',
-    rounds: 1,
-    clients: 1,
-    secureAggregation: false,
+    features: FEATURES,
+    hidden: 128,
+    seed: 1,
+    accuracy: 0.9,
   });
-  await run.registerVersion(
-    {
-      modelTopology: saved.modelTopology,
-      weightSpecs: saved.weightSpecs,
-      weightData: new Uint8Array(saved.weightData.slice(0)),
-    },
-    { round: 1, metrics: { accuracy: 0.9 } },
-  );
-  await run.finish();
   await lifecycle.close();
 }
 
