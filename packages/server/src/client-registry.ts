@@ -1,4 +1,4 @@
-import type { ClientInfo, Hello } from '@fedlearn/core';
+import type { ClientInfo, Clock, Hello } from '@fedlearn/core';
 import type { ClientConnection } from './connection.js';
 
 export interface RegisteredClient {
@@ -95,6 +95,50 @@ export class ClientRegistry {
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves true once `count` clients are connected, false after `timeoutMs` or when `signal` aborts. */
+  waitForClients(count: number, timeoutMs: number, clock: Clock, signal?: AbortSignal): Promise<boolean> {
+    return this.waitUntil(() => this.size >= count, timeoutMs, clock, signal);
+  }
+
+  /** Resolves true once a client not in `known` is connected, false on timeout or abort. */
+  waitForNewClient(
+    known: ReadonlySet<string>,
+    timeoutMs: number,
+    clock: Clock,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    return this.waitUntil(
+      () => [...this.clients.keys()].some((id) => !known.has(id)),
+      timeoutMs,
+      clock,
+      signal,
+    );
+  }
+
+  private waitUntil(
+    ready: () => boolean,
+    timeoutMs: number,
+    clock: Clock,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    if (ready()) return Promise.resolve(true);
+    if (signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const finish = (value: boolean) => {
+        clock.clearTimeout(timer);
+        unsubscribe();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      const onAbort = () => finish(false);
+      const timer = clock.setTimeout(() => finish(false), Math.max(1, timeoutMs));
+      const unsubscribe = this.subscribe(() => {
+        if (ready()) finish(true);
+      });
+      signal?.addEventListener('abort', onAbort);
+    });
   }
 
   private notify(): void {

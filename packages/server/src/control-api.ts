@@ -1,6 +1,9 @@
 import { FedlearnError, toFedlearnError } from '@fedlearn/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Coordinator } from './coordinator.js';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ClientRegistry } from './client-registry.js';
+import type { JobState } from './events.js';
 import { fromFastifyError, sendError } from './http-errors.js';
 import type { JobSpecInput } from './job-spec.js';
 import { tokenMatches } from './tokens.js';
@@ -9,9 +12,19 @@ import { tokenMatches } from './tokens.js';
  * The control API: `GET /healthz` and `GET /metrics` are open; everything under `/v1` needs
  * `Authorization: Bearer <apiToken>`.
  */
+export interface ControlApiDeps {
+  config: { apiToken: string; serverId: string };
+  logger: Logger;
+  metrics: { registry: Registry };
+  clients: ClientRegistry;
+  jobs: ReadonlyMap<string, JobState>;
+  submitJob(input: JobSpecInput): JobState;
+  cancelJob(id: string): JobState;
+}
+
 export async function controlApi(
   app: FastifyInstance,
-  { coordinator }: { coordinator: Coordinator },
+  { coordinator }: { coordinator: ControlApiDeps },
 ): Promise<void> {
   app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
     const typed = fromFastifyError(error);
@@ -103,7 +116,7 @@ function unauthorized(): FedlearnError {
   );
 }
 
-function jobView(job: import('./events.js').JobState) {
+function jobView(job: JobState) {
   const { model, ...spec } = job.spec;
   return {
     ...job,

@@ -1,19 +1,25 @@
 import {
+  type Clock,
   decodeParams,
   FedlearnError,
   flattenParams,
   getParametersResSchema,
   type ModelParams,
   specsOf,
-  type TensorSpec,
 } from '@fedlearn/core';
-import type { JobRunnerDeps } from './job-runner.js';
-import { waitForClients } from './job-runner.js';
+import type { Logger } from 'pino';
+import type { ClientRegistry } from './client-registry.js';
+import type { JobSpec } from './job-spec.js';
+import type { GlobalModel } from './round/round-training.js';
 
-interface InitialModel {
-  specs: TensorSpec[];
-  topology: Record<string, unknown> | undefined;
-  flat: Float32Array;
+/** What finding the first global model needs. */
+export interface InitialModelDeps {
+  jobId: string;
+  spec: JobSpec;
+  clients: ClientRegistry;
+  clock: Clock;
+  logger: Logger;
+  maxPayloadBytes: number;
 }
 
 type ParametersHandler = (clientId: string, message: unknown) => void;
@@ -23,10 +29,10 @@ type ParametersHandler = (clientId: string, message: unknown) => void;
  * weights of one connected client (as Flower does), asked with `get_parameters_ins`.
  */
 export async function initialModel(
-  deps: JobRunnerDeps,
+  deps: InitialModelDeps,
   listen: (handler: ParametersHandler | undefined) => void,
   signal: AbortSignal,
-): Promise<InitialModel> {
+): Promise<GlobalModel> {
   const { spec } = deps;
   if (spec.model.params) {
     const params = decodeParams(base64ToBytes(spec.model.params), { maxBytes: deps.maxPayloadBytes });
@@ -36,7 +42,7 @@ export async function initialModel(
   const tried = new Set<string>();
   while (deps.clock.now() < deadline && !signal.aborted) {
     const remaining = deadline - deps.clock.now();
-    if (!(await waitForClients(deps.clients, 1, remaining, deps.clock, signal))) break;
+    if (!(await deps.clients.waitForClients(1, remaining, deps.clock, signal))) break;
     const candidate = deps.clients
       .ready()
       .map((c) => c.clientId)
@@ -44,7 +50,8 @@ export async function initialModel(
       .find((id) => !tried.has(id));
     if (!candidate) {
       // Everyone connected has been asked: wait for someone new (or the deadline).
-      if (!(await waitForNewClient(deps, tried, deadline - deps.clock.now(), signal))) break;
+      if (!(await deps.clients.waitForNewClient(tried, deadline - deps.clock.now(), deps.clock, signal)))
+        break;
       continue;
     }
     tried.add(candidate);
@@ -63,41 +70,18 @@ export function cancelledError(): FedlearnError {
   return new FedlearnError('ROUND_ABORTED', 'the job was cancelled');
 }
 
-/** Resolves true once a client not in `asked` is connected, false on timeout or cancel. */
-function waitForNewClient(
-  deps: JobRunnerDeps,
-  asked: Set<string>,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<boolean> {
-  return new Promise((resolve) => {
-    const finish = (value: boolean) => {
-      deps.clock.clearTimeout(timer);
-      unsubscribe();
-      signal.removeEventListener('abort', onAbort);
-      resolve(value);
-    };
-    const onAbort = () => finish(false);
-    const timer = deps.clock.setTimeout(() => finish(false), Math.max(1, timeoutMs));
-    const unsubscribe = deps.clients.subscribe(() => {
-      if (deps.clients.ready().some((c) => !asked.has(c.clientId))) finish(true);
-    });
-    signal.addEventListener('abort', onAbort);
-  });
-}
-
 /**
  * Asks one client for its initial weights. Its first answer decides: a malformed or undecodable
  * one, a `client_error`, leaving, or silence until `timeoutMs` all mean "ask the next client".
  */
 function askClient(
-  deps: JobRunnerDeps,
+  deps: InitialModelDeps,
   clientId: string,
   timeoutMs: number,
   listen: (handler: ParametersHandler | undefined) => void,
   signal: AbortSignal,
 ): Promise<{ params: ModelParams; topology: Record<string, unknown> } | undefined> {
-  const requestId = `${deps.job.id}:init:${clientId}`;
+  const requestId = `${deps.jobId}:init:${clientId}`;
   return new Promise((resolve) => {
     const finish = (value: { params: ModelParams; topology: Record<string, unknown> } | undefined) => {
       deps.clock.clearTimeout(timer);
@@ -140,7 +124,7 @@ function askClient(
   });
 }
 
-function fromParams(params: ModelParams, topology: Record<string, unknown> | undefined): InitialModel {
+function fromParams(params: ModelParams, topology: Record<string, unknown> | undefined): GlobalModel {
   return { specs: specsOf(params), topology, flat: flattenParams(params) };
 }
 

@@ -1,9 +1,7 @@
 import {
-  type Clock,
   createRng,
   type DataFingerprint,
   type EvaluateRes,
-  encodeParams,
   FedlearnError,
   type FitRes,
   float32ToBytes,
@@ -15,14 +13,13 @@ import {
   weightSpecsFrom,
 } from '@fedlearn/core';
 import type { CheckpointWriter } from './checkpoint.js';
-import type { ClientRegistry, RegisteredClient } from './client-registry.js';
-import { refuseStale } from './connection.js';
+import type { RegisteredClient } from './client-registry.js';
 import type { JobState, RoundSummary, ServerEvaluator } from './events.js';
 import { initialModel } from './initial-model.js';
 import type { ModelRecorder } from './model-recorder.js';
-import { Phase } from './phase.js';
-import { PlainRoundTraining } from './plain-round.js';
-import type { GlobalModel, RoundTraining, TrainingDeps } from './round-training.js';
+import { RoundEvaluation } from './round/evaluation.js';
+import { PlainRoundTraining } from './round/plain-round.js';
+import type { GlobalModel, RoundTraining, TrainingDeps } from './round/round-training.js';
 import { SecureRoundTraining } from './secure-round.js';
 
 /** What a job needs: what its rounds need, plus where results go. */
@@ -37,7 +34,7 @@ export interface JobRunnerDeps extends Omit<TrainingDeps, 'jobId' | 'contributor
 export class JobRunner {
   private readonly rng: Rng;
   private model: GlobalModel | undefined;
-  private evalPhase: Phase<EvaluateRes> | undefined;
+  private readonly evaluation: RoundEvaluation;
   /** Plain or secure, chosen once for the whole job. */
   private readonly training: RoundTraining;
   private pendingParameters: ((clientId: string, message: unknown) => void) | undefined;
@@ -63,6 +60,7 @@ export class JobRunner {
     this.training = deps.spec.secagg.enabled
       ? new SecureRoundTraining(trainingDeps)
       : new PlainRoundTraining(trainingDeps);
+    this.evaluation = new RoundEvaluation({ ...trainingDeps, evaluator: deps.evaluator });
   }
 
   get id(): string {
@@ -76,7 +74,7 @@ export class JobRunner {
     emit({ type: 'job_started', job });
     try {
       this.model = await initialModel(
-        this.deps,
+        { ...this.deps, jobId: job.id },
         (handler) => {
           this.pendingParameters = handler;
         },
@@ -104,7 +102,7 @@ export class JobRunner {
     } finally {
       job.finishedAt = new Date(this.deps.clock.now()).toISOString();
       this.training.cancel();
-      this.evalPhase?.close();
+      this.evaluation.cancel();
       await this.deps.recorder?.finish(job);
       emit({ type: 'job_finished', job });
     }
@@ -114,7 +112,7 @@ export class JobRunner {
     this.cancelled = true;
     this.abort.abort();
     this.training.cancel();
-    this.evalPhase?.close();
+    this.evaluation.cancel();
   }
 
   /** The global model as tfjs layers artifacts (undefined before the first model exists). */
@@ -148,8 +146,7 @@ export class JobRunner {
       bytesUp: 0,
       bytesDown: 0,
     };
-    const enough = await waitForClients(
-      this.deps.clients,
+    const enough = await this.deps.clients.waitForClients(
       strategy.minAvailableClients,
       spec.clientWaitMs,
       clock,
@@ -176,7 +173,7 @@ export class JobRunner {
     } catch (error) {
       return this.failRound(summary, started, toFedlearnError(error));
     }
-    await this.evaluate(round, summary);
+    await this.evaluation.run(round, global, summary, this.rng);
     const artifacts = this.artifacts();
     if (artifacts) summary.checkpoint = await this.deps.checkpoints.save(this.id, round, artifacts);
     summary.seconds = (clock.now() - started) / 1000;
@@ -191,61 +188,9 @@ export class JobRunner {
     return summary;
   }
 
-  private async evaluate(round: number, summary: RoundSummary): Promise<void> {
-    const { spec, strategy, clock, evaluator } = this.deps;
-    const model = this.model!;
-    if (spec.federatedEvaluation) {
-      const chosen = strategy.configureEvaluate(round, this.deps.clients.ready(), this.rng);
-      const phase = new Phase<EvaluateRes>('evaluate', this.id, round, chosen, spec.evaluateTimeoutMs, clock);
-      this.evalPhase = phase;
-      const bytes = encodeParams(unflattenParams(model.flat, model.specs));
-      for (const clientId of chosen) {
-        const client = this.deps.clients.get(clientId);
-        if (!client) {
-          phase.drop(clientId);
-          continue;
-        }
-        summary.bytesDown += client.connection.send({
-          type: 'evaluate_ins',
-          jobId: this.id,
-          round,
-          deadline: phase.deadline,
-          config: { batchSize: spec.fit.batchSize },
-          params: bytes,
-        });
-      }
-      await phase.closed;
-      this.evalPhase = undefined;
-      const federated = strategy.aggregateEvaluate(
-        round,
-        [...phase.results].map(([clientId, r]) => ({
-          clientId,
-          numExamples: r.numExamples,
-          loss: r.loss,
-          metrics: r.metrics,
-        })),
-      );
-      if (federated)
-        summary.federated = {
-          loss: federated.loss,
-          numExamples: federated.numExamples,
-          ...federated.metrics,
-        };
-    }
-    if (evaluator) {
-      const result = await evaluator(unflattenParams(model.flat, model.specs), round);
-      summary.server = result;
-    }
-    const headline = summary.server ?? summary.federated;
-    if (headline) {
-      summary.loss = headline.loss;
-      if (typeof headline.accuracy === 'number') summary.accuracy = headline.accuracy;
-    }
-  }
-
   /** Routes a result message from a registered client to the phase or round waiting for it. */
   handle(client: RegisteredClient, message: FitRes | EvaluateRes | SecAggEnvelope): void {
-    if (message.type === 'evaluate_res') this.onEvaluateRes(client, message);
+    if (message.type === 'evaluate_res') this.evaluation.handle(client, message, this.deps.job.currentRound);
     else this.training.handle(client, message);
   }
 
@@ -258,61 +203,11 @@ export class JobRunner {
   onClientError(clientId: string, jobId: string | undefined, round: number | undefined): void {
     this.pendingParameters?.(clientId, undefined);
     this.training.onClientError(clientId, jobId, round);
-    const phase = this.evalPhase;
-    if (phase?.isOpen && phase.jobId === jobId && phase.round === round && phase.pending.has(clientId)) {
-      phase.fail(clientId);
-    }
+    this.evaluation.onClientError(clientId, jobId, round);
   }
 
   clientLeft(clientId: string): void {
     this.training.clientLeft(clientId);
-    this.evalPhase?.drop(clientId);
+    this.evaluation.clientLeft(clientId);
   }
-
-  private onEvaluateRes(client: RegisteredClient, message: EvaluateRes): void {
-    const phase = this.evalPhase;
-    const where = { jobId: message.jobId, round: message.round };
-    if (!phase?.isOpen || phase.jobId !== message.jobId || phase.round !== message.round) {
-      return refuseStale(
-        client.connection,
-        'evaluate_res',
-        where,
-        phase?.round ?? this.deps.job.currentRound,
-      );
-    }
-    if (!phase.pending.has(client.info.clientId)) {
-      return client.connection.refuse(
-        new FedlearnError('NOT_SAMPLED', 'no evaluation is expected from this client'),
-        'evaluate_res',
-        where,
-      );
-    }
-    phase.succeed(client.info.clientId, message);
-  }
-}
-
-/** Resolves true once `count` clients are connected, false after `timeoutMs` or when `signal` aborts. */
-export function waitForClients(
-  clients: ClientRegistry,
-  count: number,
-  timeoutMs: number,
-  clock: Clock,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  if (clients.size >= count) return Promise.resolve(true);
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const finish = (value: boolean) => {
-      clock.clearTimeout(timer);
-      unsubscribe();
-      signal?.removeEventListener('abort', onAbort);
-      resolve(value);
-    };
-    const onAbort = () => finish(false);
-    const timer = clock.setTimeout(() => finish(false), timeoutMs);
-    const unsubscribe = clients.subscribe(() => {
-      if (clients.size >= count) finish(true);
-    });
-    signal?.addEventListener('abort', onAbort);
-  });
 }

@@ -18,8 +18,8 @@ import { refuseStale } from './connection.js';
 import type { RoundSummary } from './events.js';
 import { identityKeys } from './job-spec.js';
 import { nativeX25519 } from './native-x25519.js';
-import { fitSeed } from './plain-round.js';
-import type { RoundTraining, TrainingDeps, TrainingRound } from './round-training.js';
+import { fitSeed } from './round/plain-round.js';
+import type { RoundTraining, TrainingDeps, TrainingRound } from './round/round-training.js';
 import { type SecAggOutcome, SecAggStages } from './secagg-stages.js';
 
 /**

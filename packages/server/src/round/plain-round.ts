@@ -10,8 +10,8 @@ import {
   toFedlearnError,
   unflattenParams,
 } from '@fedlearn/core';
-import type { RegisteredClient } from './client-registry.js';
-import { refuseStale } from './connection.js';
+import type { RegisteredClient } from '../client-registry.js';
+import { refuseStale } from '../connection.js';
 import { Phase } from './phase.js';
 import type { RoundTraining, TrainingDeps, TrainingRound } from './round-training.js';
 

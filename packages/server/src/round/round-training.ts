@@ -8,9 +8,9 @@ import type {
   TensorSpec,
 } from '@fedlearn/core';
 import type { Logger } from 'pino';
-import type { ClientRegistry, RegisteredClient } from './client-registry.js';
-import type { CoordinatorEvent, RoundSummary } from './events.js';
-import type { JobSpec } from './job-spec.js';
+import type { ClientRegistry, RegisteredClient } from '../client-registry.js';
+import type { CoordinatorEvent, RoundSummary } from '../events.js';
+import type { JobSpec } from '../job-spec.js';
 
 /** The global model between rounds. */
 export interface GlobalModel {
