@@ -359,6 +359,12 @@ export const ERROR_TABLE = {
     grpc: 'ALREADY_EXISTS',
     meaning: 'A different result for, or a restart of, a round that is already completed was refused.',
   },
+  // the control API's job creation (issue 11)
+  IDEMPOTENCY_KEY_REUSED: {
+    http: 409,
+    grpc: 'ALREADY_EXISTS',
+    meaning: 'This Idempotency-Key already created a job from a different request; use a new key.',
+  },
   // anything we did not anticipate, wrapped so callers still get a code
   INTERNAL: {
     http: 500,

@@ -1,5 +1,6 @@
 import type {
   ClientEnrollment,
+  JobEvent,
   JobRecord,
   JsonValue,
   RoundRecord,
@@ -12,6 +13,12 @@ export interface NewJob {
   id: string;
   spec: JsonValue;
   priority?: number;
+  /**
+   * With a key, creating a job is idempotent: a key seen before returns that job unchanged when
+   * `requestHash` matches, and is `IDEMPOTENCY_KEY_REUSED` when it does not.
+   */
+  idempotencyKey?: string;
+  requestHash?: string;
 }
 
 export interface JobStatusChange {
@@ -36,7 +43,7 @@ export interface NewEnrollment {
  * await store.completeRound('job-1', 1, { participants: ['a', 'b'], metrics: {}, checkpoint });
  */
 export interface CoordinatorStore {
-  /** `JOB_CONFLICT` when the id exists. */
+  /** `JOB_CONFLICT` when the id exists; with an idempotency key seen before, that key's job (see `NewJob`). */
   createJob(job: NewJob): Promise<JobRecord>;
   getJob(id: string): Promise<JobRecord | undefined>;
   /** All jobs, oldest first. */
@@ -45,6 +52,13 @@ export interface CoordinatorStore {
   listQueue(): Promise<JobRecord[]>;
   /** Sets `startedAt` on the first `running`, `finishedAt` on completed/failed/cancelled. */
   setJobStatus(id: string, change: JobStatusChange): Promise<JobRecord>;
+  /** Remembers the registry run of a job, so a resumed job keeps logging there. */
+  setJobRunId(id: string, runId: string): Promise<JobRecord>;
+
+  /** Appends to a job's progress feed; the event's id is the previous one plus 1. */
+  appendEvent(jobId: string, event: { type: string; data: JsonValue }): Promise<JobEvent>;
+  /** A job's events with an id greater than `afterId`, oldest first. */
+  listEvents(jobId: string, afterId?: number): Promise<JobEvent[]>;
 
   /** Records a round in flight; restarting a round that was in flight or failed replaces it. */
   startRound(jobId: string, round: number, participants: string[]): Promise<RoundRecord>;

@@ -14,9 +14,11 @@ import {
 import {
   jobStatusChangeSchema,
   newEnrollmentSchema,
+  newEventSchema,
   newJobSchema,
   roundErrorSchema,
   roundStartSchema,
+  runIdSchema,
 } from './store-input.js';
 import { type StoreOp, StoreState } from './store-state.js';
 import { decodeFrames, encodeFrame, MAX_RECORD_BYTES, MAX_SNAPSHOT_BYTES } from './wal-frame.js';
@@ -126,6 +128,20 @@ export class EmbeddedCoordinatorStore implements CoordinatorStore {
   async setJobStatus(id: string, change: JobStatusChange) {
     const input = validInput(jobStatusChangeSchema, change, 'job status');
     return this.write((at) => ({ t: 'setJobStatus', at, id, change: input }));
+  }
+  async setJobRunId(id: string, runId: string) {
+    validInput(runIdSchema, runId, 'run id');
+    return this.write((at) => ({ t: 'setJobRunId', at, id, runId }));
+  }
+  async appendEvent(jobId: string, event: { type: string; data: JsonValue }) {
+    const input = validInput(newEventSchema, event, 'event');
+    return this.write((at) => ({ t: 'appendEvent', at, jobId, ...input }));
+  }
+  listEvents(jobId: string, afterId = 0) {
+    return this.read((s) => {
+      s.job(jobId);
+      return (s.events.get(jobId) ?? []).filter((e) => e.id > afterId);
+    });
   }
   async startRound(jobId: string, round: number, participants: string[]) {
     validInput(roundStartSchema, { round, participants }, 'round');

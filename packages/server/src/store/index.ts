@@ -5,6 +5,7 @@ export { PostgresCoordinatorStore, type PostgresStoreOptions } from './postgres-
 export type {
   CheckpointPointer,
   ClientEnrollment,
+  JobEvent,
   JobRecord,
   JsonValue,
   RoundRecord,

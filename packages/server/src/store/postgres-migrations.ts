@@ -47,6 +47,21 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         revoked_at timestamptz
       );`,
   },
+  {
+    version: 2,
+    name: 'idempotency keys, registry runs, job events',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN idempotency_key text UNIQUE, ADD COLUMN request_hash text,
+        ADD COLUMN run_id text;
+      CREATE TABLE job_events (
+        job_id text NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        id integer NOT NULL,
+        type text NOT NULL,
+        data jsonb NOT NULL,
+        at timestamptz NOT NULL,
+        PRIMARY KEY (job_id, id)
+      );`,
+  },
 ];
 
 /**

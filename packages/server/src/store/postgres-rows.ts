@@ -1,7 +1,9 @@
 import {
   type ClientEnrollment,
   clientEnrollmentSchema,
+  type JobEvent,
   type JobRecord,
+  jobEventSchema,
   jobRecordSchema,
   type RoundRecord,
   readBack,
@@ -37,8 +39,19 @@ export function jobFromRow(row: Row): JobRecord {
       finishedAt: time(row.finished_at),
       lastCompletedRound: row.last_completed_round,
       error: row.error,
+      idempotencyKey: row.idempotency_key,
+      requestHash: row.request_hash,
+      runId: row.run_id,
     }),
     'job',
+  );
+}
+
+export function eventFromRow(row: Row): JobEvent {
+  return readBack(
+    jobEventSchema,
+    { jobId: row.job_id, id: row.id, type: row.type, data: row.data, at: time(row.at) },
+    'job event',
   );
 }
 

@@ -2,15 +2,18 @@ import { FedlearnError, isFedlearnError } from '@fedlearn/core';
 import pg from 'pg';
 import type { CoordinatorStore, JobStatusChange, NewEnrollment, NewJob } from './coordinator-store.js';
 import { migrate, quoteIdent } from './postgres-migrations.js';
-import { clientFromRow, jobFromRow, roundFromRow, strategyFromRow } from './postgres-rows.js';
+import { clientFromRow, eventFromRow, jobFromRow, roundFromRow, strategyFromRow } from './postgres-rows.js';
 import { canonicalJson, type JsonValue, type RoundResult, roundResultSchema, validInput } from './records.js';
 import {
   jobStatusChangeSchema,
   newEnrollmentSchema,
+  newEventSchema,
   newJobSchema,
   roundErrorSchema,
   roundStartSchema,
+  runIdSchema,
 } from './store-input.js';
+import { sameRequest } from './store-state.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -51,13 +54,26 @@ export class PostgresCoordinatorStore implements CoordinatorStore {
   async createJob(job: NewJob) {
     const input = validInput(newJobSchema, job, 'job');
     const at = this.at();
+    const key = input.idempotencyKey ?? null;
+    // Without a conflict target, a duplicate id or idempotency key both end in DO NOTHING.
     const { rows } = await this.query(
-      `INSERT INTO jobs (id, spec, status, priority, created_at, updated_at)
-       VALUES ($1, $2, 'queued', $3, $4, $4) ON CONFLICT (id) DO NOTHING RETURNING *`,
-      [input.id, JSON.stringify(input.spec), input.priority ?? 0, at],
+      `INSERT INTO jobs (id, spec, status, priority, created_at, updated_at, idempotency_key, request_hash)
+       VALUES ($1, $2, 'queued', $3, $4, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING *`,
+      [
+        input.id,
+        JSON.stringify(input.spec),
+        input.priority ?? 0,
+        at,
+        key,
+        key ? (input.requestHash ?? '') : null,
+      ],
     );
-    if (!rows[0]) throw new FedlearnError('JOB_CONFLICT', 'a job with this id exists');
-    return jobFromRow(rows[0]);
+    if (rows[0]) return jobFromRow(rows[0]);
+    if (key) {
+      const existing = await this.query('SELECT * FROM jobs WHERE idempotency_key = $1', [key]);
+      if (existing.rows[0]) return sameRequest(jobFromRow(existing.rows[0]), input.requestHash);
+    }
+    throw new FedlearnError('JOB_CONFLICT', 'a job with this id exists');
   }
   async getJob(id: string) {
     const { rows } = await this.query('SELECT * FROM jobs WHERE id = $1', [id]);
@@ -86,6 +102,35 @@ export class PostgresCoordinatorStore implements CoordinatorStore {
     return jobFromRow(rows[0]);
   }
 
+  async setJobRunId(id: string, runId: string) {
+    validInput(runIdSchema, runId, 'run id');
+    const { rows } = await this.query(
+      'UPDATE jobs SET run_id = $2, updated_at = $3 WHERE id = $1 RETURNING *',
+      [id, runId, this.at()],
+    );
+    if (!rows[0]) throw new FedlearnError('JOB_NOT_FOUND', 'no job with this id');
+    return jobFromRow(rows[0]);
+  }
+  async appendEvent(jobId: string, event: { type: string; data: JsonValue }) {
+    const input = validInput(newEventSchema, event, 'event');
+    return this.transaction(async (query) => {
+      await lockJob(query, jobId);
+      const { rows } = await query(
+        `INSERT INTO job_events (job_id, id, type, data, at)
+         SELECT $1, COALESCE(MAX(id), 0) + 1, $2, $3, $4 FROM job_events WHERE job_id = $1 RETURNING *`,
+        [jobId, input.type, JSON.stringify(input.data), this.at()],
+      );
+      return eventFromRow(rows[0] as Record<string, unknown>);
+    });
+  }
+  async listEvents(jobId: string, afterId = 0) {
+    await this.requireJob(jobId);
+    const { rows } = await this.query('SELECT * FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id', [
+      jobId,
+      afterId,
+    ]);
+    return rows.map(eventFromRow);
+  }
   async startRound(jobId: string, round: number, participants: string[]) {
     validInput(roundStartSchema, { round, participants }, 'round');
     return this.transaction(async (query) => {

@@ -41,6 +41,11 @@ export const jobRecordSchema = z.object({
   /** 0 before the first round completes. */
   lastCompletedRound: z.number().int().nonnegative(),
   error: wireError.optional(),
+  /** The caller's `Idempotency-Key` and the hash of its request: the same key never makes a second job. */
+  idempotencyKey: z.string().min(1).max(200).optional(),
+  requestHash: z.string().min(1).max(128).optional(),
+  /** The experiment run recording this job in the registry, reopened on resume. */
+  runId: z.string().min(1).max(256).optional(),
 });
 export type JobRecord = z.infer<typeof jobRecordSchema>;
 
@@ -72,6 +77,16 @@ export const roundRecordSchema = z.object({
   result: roundResultSchema.optional(),
 });
 export type RoundRecord = z.infer<typeof roundRecordSchema>;
+
+/** One entry of a job's progress feed (server-sent events); `id` counts from 1 per job. */
+export const jobEventSchema = z.object({
+  jobId: z.string().min(1),
+  id: z.number().int().positive(),
+  type: z.string().min(1).max(64),
+  data: jsonValueSchema,
+  at: isoTime,
+});
+export type JobEvent = z.infer<typeof jobEventSchema>;
 
 export const clientEnrollmentSchema = z.object({
   id: z.string().min(1).max(128),

@@ -8,7 +8,16 @@ export const newJobSchema = z.object({
   id,
   spec: jsonValueSchema,
   priority: z.number().int().min(-1000).max(1000).optional(),
+  idempotencyKey: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/, '1-200 visible ASCII characters')
+    .optional(),
+  requestHash: z.string().min(1).max(128).optional(),
 });
+
+export const runIdSchema = z.string().min(1).max(256);
+
+export const newEventSchema = z.object({ type: z.string().regex(/^[a-z_]{1,64}$/), data: jsonValueSchema });
 
 export const roundErrorSchema = z.object({ code: z.string().max(64), message: z.string().max(2000) });
 

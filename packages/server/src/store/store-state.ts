@@ -5,8 +5,10 @@ import {
   type ClientEnrollment,
   canonicalJson,
   clientEnrollmentSchema,
+  type JobEvent,
   type JobRecord,
   type JsonValue,
+  jobEventSchema,
   jobRecordSchema,
   type RoundRecord,
   type RoundResult,
@@ -20,6 +22,8 @@ import {
 export type StoreOp =
   | { t: 'createJob'; at: string; job: NewJob }
   | { t: 'setJobStatus'; at: string; id: string; change: JobStatusChange }
+  | { t: 'setJobRunId'; at: string; id: string; runId: string }
+  | { t: 'appendEvent'; at: string; jobId: string; type: string; data: JsonValue }
   | { t: 'startRound'; at: string; jobId: string; round: number; participants: string[] }
   | { t: 'failRound'; at: string; jobId: string; round: number; error: { code: string; message: string } }
   | { t: 'completeRound'; at: string; jobId: string; round: number; result: RoundResult }
@@ -35,6 +39,17 @@ export interface OpOutcome {
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
+/** The job an idempotency key already made, when the request is the same; else `IDEMPOTENCY_KEY_REUSED`. */
+export function sameRequest(job: JobRecord, requestHash: string | undefined): JobRecord {
+  if ((job.requestHash ?? '') !== (requestHash ?? '')) {
+    throw new FedlearnError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'this Idempotency-Key was used for a different request; use a new key for a new job',
+    );
+  }
+  return job;
+}
+
 /** The embedded store's whole state in memory; the log and snapshots are how it survives. */
 export class StoreState {
   nextSeq = 0;
@@ -42,11 +57,15 @@ export class StoreState {
   readonly rounds = new Map<string, Map<number, RoundRecord>>();
   readonly strategy = new Map<string, StrategyStateRecord>();
   readonly clients = new Map<string, ClientEnrollment>();
+  readonly events = new Map<string, JobEvent[]>();
+  readonly idempotencyKeys = new Map<string, string>();
 
   /** Checks, then changes: an op that throws has changed nothing. */
   apply(op: StoreOp): OpOutcome {
     switch (op.t) {
       case 'createJob': {
+        const keyed = op.job.idempotencyKey && this.idempotencyKeys.get(op.job.idempotencyKey);
+        if (keyed) return { value: sameRequest(this.job(keyed), op.job.requestHash), changed: false };
         if (this.jobs.has(op.job.id)) throw new FedlearnError('JOB_CONFLICT', 'a job with this id exists');
         const job: JobRecord = {
           id: op.job.id,
@@ -57,9 +76,13 @@ export class StoreState {
           createdAt: op.at,
           updatedAt: op.at,
           lastCompletedRound: 0,
+          ...(op.job.idempotencyKey
+            ? { idempotencyKey: op.job.idempotencyKey, requestHash: op.job.requestHash ?? '' }
+            : {}),
         };
         this.nextSeq += 1;
         this.jobs.set(job.id, job);
+        if (job.idempotencyKey) this.idempotencyKeys.set(job.idempotencyKey, job.id);
         this.rounds.set(job.id, new Map());
         return { value: job, changed: true };
       }
@@ -71,6 +94,25 @@ export class StoreState {
         if (op.change.error) next.error = op.change.error;
         this.jobs.set(job.id, next);
         return { value: next, changed: true };
+      }
+      case 'setJobRunId': {
+        const next: JobRecord = { ...this.job(op.id), runId: op.runId, updatedAt: op.at };
+        this.jobs.set(op.id, next);
+        return { value: next, changed: true };
+      }
+      case 'appendEvent': {
+        this.job(op.jobId);
+        const events = this.events.get(op.jobId) ?? [];
+        const event: JobEvent = {
+          jobId: op.jobId,
+          id: (events.at(-1)?.id ?? 0) + 1,
+          type: op.type,
+          data: op.data,
+          at: op.at,
+        };
+        events.push(event);
+        this.events.set(op.jobId, events);
+        return { value: event, changed: true };
       }
       case 'startRound': {
         const rounds = this.roundsOf(op.jobId);
@@ -185,6 +227,7 @@ export class StoreState {
       rounds: [...this.rounds.values()].flatMap((m) => [...m.values()]),
       strategy: [...this.strategy.values()],
       clients: [...this.clients.values()],
+      events: [...this.events.values()].flat(),
     };
   }
 
@@ -195,6 +238,13 @@ export class StoreState {
     for (const job of snapshot.jobs) {
       state.jobs.set(job.id, job);
       state.rounds.set(job.id, new Map());
+      if (job.idempotencyKey) state.idempotencyKeys.set(job.idempotencyKey, job.id);
+    }
+    for (const event of snapshot.events ?? []) {
+      if (!state.jobs.has(event.jobId)) {
+        throw new FedlearnError('STORE_CORRUPT', 'stored snapshot has an event of an unknown job');
+      }
+      state.events.set(event.jobId, [...(state.events.get(event.jobId) ?? []), event]);
     }
     for (const round of snapshot.rounds) {
       const rounds = state.rounds.get(round.jobId);
@@ -213,5 +263,6 @@ const snapshotSchema = z.object({
   rounds: z.array(roundRecordSchema),
   strategy: z.array(strategyStateRecordSchema),
   clients: z.array(clientEnrollmentSchema),
+  events: z.array(jobEventSchema).optional(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;

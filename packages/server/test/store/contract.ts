@@ -176,6 +176,64 @@ export function describeStoreContract(name: string, makeHarness: () => StoreHarn
       expect(creates.filter((c) => c === 'JOB_CONFLICT')).toHaveLength(5);
     });
 
+    it('makes one job per idempotency key, also for concurrent writers; another request under it is refused', async () => {
+      const other = await harness.peer(store, now);
+      const made = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? other : store).createJob({
+            id: `job-${i}`,
+            spec: { rounds: 2 },
+            idempotencyKey: 'key-1',
+            requestHash: 'hash-a',
+          }),
+        ),
+      );
+      expect(new Set(made.map((j) => j.id)).size).toBe(1);
+      expect(made[0]).toMatchObject({ idempotencyKey: 'key-1', requestHash: 'hash-a' });
+      expect(await store.listJobs()).toHaveLength(1);
+      const reused = store.createJob({
+        id: 'job-x',
+        spec: {},
+        idempotencyKey: 'key-1',
+        requestHash: 'hash-b',
+      });
+      expect(await codeOf(reused)).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(await codeOf(store.createJob({ id: 'job-y', spec: {}, idempotencyKey: 'bad key' }))).toBe(
+        'INVALID_ARGUMENT',
+      );
+      store = await harness.reopen(now);
+      const again = await store.createJob({
+        id: 'job-z',
+        spec: {},
+        idempotencyKey: 'key-1',
+        requestHash: 'hash-a',
+      });
+      expect(again.id).toBe(made[0]?.id);
+    });
+
+    it("numbers a job's events from 1, lists those after an id, and keeps the run id", async () => {
+      await store.createJob({ id: 'job-1', spec: {} });
+      await store.createJob({ id: 'job-2', spec: {} });
+      for (const type of ['job_status', 'round_started', 'round_completed']) {
+        await store.appendEvent('job-1', { type, data: { jobId: 'job-1', type } });
+      }
+      await store.appendEvent('job-2', { type: 'job_status', data: { jobId: 'job-2' } });
+      await store.setJobRunId('job-1', 'run-abc');
+      store = await harness.reopen(now);
+      expect((await store.listEvents('job-1')).map((e) => [e.id, e.type])).toEqual([
+        [1, 'job_status'],
+        [2, 'round_started'],
+        [3, 'round_completed'],
+      ]);
+      expect((await store.listEvents('job-1', 2)).map((e) => e.id)).toEqual([3]);
+      expect((await store.listEvents('job-2')).map((e) => e.id)).toEqual([1]);
+      expect((await store.getJob('job-1'))?.runId).toBe('run-abc');
+      expect(await codeOf(store.listEvents('nope'))).toBe('JOB_NOT_FOUND');
+      expect(await codeOf(store.appendEvent('job-1', { type: 'Bad Type', data: {} }))).toBe(
+        'INVALID_ARGUMENT',
+      );
+    });
+
     it('enrolls and revokes clients; revocation keeps its first time', async () => {
       const client = await store.enrollClient({
         id: 'client-a',
