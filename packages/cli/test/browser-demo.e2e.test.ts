@@ -145,7 +145,7 @@ describe('browser demo page in headless Chromium, beside two Node clients, secur
     const finished = nextEvent(coordinator, (e) => e.type === 'job_finished');
     const page1Left = nextEvent(coordinator, (e) => e.type === 'client_left' && e.clientId === 'browser-1');
     const round3Started = nextEvent(coordinator, (e) => e.type === 'round_started' && e.round === 3);
-    coordinator.submitJob({
+    await coordinator.submitJob({
       name: 'mnist-mlp',
       rounds,
       seed: SEED,

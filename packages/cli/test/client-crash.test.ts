@@ -63,7 +63,7 @@ describe('a client killed with SIGKILL mid-round (real processes)', () => {
         fleets.push(restarted);
       }
     });
-    const job = c.submitJob({
+    const job = await c.submitJob({
       name: 'crash',
       rounds: 4,
       seed: 7,

@@ -56,7 +56,7 @@ describe('the README’s "write your own client" example', () => {
     });
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     try {
-      const job = coordinator.submitJob({
+      const job = await coordinator.submitJob({
         name: 'iris',
         rounds: 1,
         strategy: { minFitClients: 1 },

@@ -61,7 +61,7 @@ describe('the registered champion (real clients, local registry)', () => {
       args: ['--clients', '2', '--seed', '3', '--backend', 'wasm'],
       logFile: join(home, 'clients.log'),
     });
-    const job = c.submitJob({
+    const job = await c.submitJob({
       name: 'mnist-mlp',
       rounds: 2,
       seed: 3,

@@ -42,7 +42,7 @@ export interface RegisteredVersion {
 export interface RunHandle {
   readonly runId: string;
   readonly job: JobInfo;
-  /** Logs a round's metrics with `step = round`. */
+  /** Logs a round's metrics with `step = round`, once: a round the run has metrics for is skipped (resume). */
   logRoundMetrics(round: number, metrics: Record<string, number>): Promise<void>;
   /** Stores, registers (alias `challenger`) and applies the promotion policy to a global model. */
   registerVersion(artifacts: LayersModelArtifacts, metadata: VersionMetadata): Promise<RegisteredVersion>;
@@ -145,6 +145,7 @@ export function createModelLifecycle(config: LifecycleConfig, deps: LifecycleDep
         if (!Number.isInteger(round) || round < 0)
           throw new FedlearnError('INVALID_ARGUMENT', `invalid round ${round}`);
         for (const key of Object.keys(metrics)) assertMetricKey(key);
+        if (history.some((h) => h.round === round)) return;
         const entries = Object.entries(metrics).filter(([, v]) => Number.isFinite(v));
         history.push({ round, metrics: Object.fromEntries(entries) });
         const timestamp = clock.now();

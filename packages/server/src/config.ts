@@ -27,6 +27,11 @@ export const coordinatorConfigSchema = z.object({
     .default(64 * 1024),
   /** Folder for the global model after every round (TensorFlow.js layers format). */
   checkpointDir: z.string().default('.fedlearn/checkpoints'),
+  /**
+   * The embedded state store's folder when no store is given (default: `state` beside the
+   * checkpoint folder, i.e. `.fedlearn/state`). With `DATABASE_URL`, pass a PostgreSQL store instead.
+   */
+  stateDir: z.string().min(1).optional(),
   serverId: z.string().default('fedlearn-coordinator'),
 });
 

@@ -1,36 +1,40 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import { FedlearnError, toFedlearnError } from '@fedlearn/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import type { ClientRegistry } from './client-registry.js';
-import type { JobState } from './events.js';
+import { clientRoutes } from './api/client-routes.js';
+import type { ControlApiDeps, ControlRoutes } from './api/deps.js';
+import { eventRoutes } from './api/event-routes.js';
+import { jobRoutes } from './api/job-routes.js';
 import { fromFastifyError, sendError } from './http-errors.js';
-import type { JobSpecInput } from './job-spec.js';
 import { tokenMatches } from './tokens.js';
 
-/**
- * The control API: `GET /healthz` and `GET /metrics` are open; everything under `/v1` needs
- * `Authorization: Bearer <apiToken>`.
- */
-export interface ControlApiDeps {
-  config: { apiToken: string; serverId: string };
-  logger: Logger;
-  metrics: { registry: Registry };
-  clients: ClientRegistry;
-  jobs: ReadonlyMap<string, JobState>;
-  submitJob(input: JobSpecInput): JobState;
-  cancelJob(id: string): JobState;
-}
+export type { ControlApiDeps, ControlRoutes } from './api/deps.js';
 
+/** The route modules under `/v1`; a new feature adds its module here (or passes it in `extra`). */
+const V1_ROUTES: readonly ControlRoutes[] = [jobRoutes, clientRoutes, eventRoutes];
+
+/**
+ * The control API: `GET /healthz`, `GET /metrics` and the OpenAPI docs at `/docs` are open;
+ * everything under `/v1` needs `Authorization: Bearer <apiToken>`. Routes come in modules
+ * (`ControlRoutes`), each reaching the coordinator only through `ControlApiDeps`.
+ */
 export async function controlApi(
   app: FastifyInstance,
-  { coordinator }: { coordinator: ControlApiDeps },
+  { coordinator, extra = [] }: { coordinator: ControlApiDeps; extra?: readonly ControlRoutes[] },
 ): Promise<void> {
-  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
-    const typed = fromFastifyError(error);
-    if (typed) return sendError(reply, typed);
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, _request, reply) => {
+    const typed = error.validation
+      ? new FedlearnError('INVALID_ARGUMENT', error.message)
+      : fromFastifyError(error);
+    if (typed) {
+      coordinator.metrics.error(typed.code);
+      return sendError(reply, typed);
+    }
     coordinator.logger.error({ err: error }, 'control API failure');
-    return sendError(reply, toFedlearnError(error));
+    const wrapped = toFedlearnError(error);
+    coordinator.metrics.error(wrapped.code);
+    return sendError(reply, wrapped);
   });
 
   // Bodies are JSON only: anything else is answered 415, not parsed as a string and misread.
@@ -63,8 +67,21 @@ export async function controlApi(
     if (!isAuthenticated(request)) throw unauthorized();
   };
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_request, reply) =>
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'fedlearn coordinator control API',
+        version: '1',
+        description: 'Jobs, their rounds and live progress, connected clients (docs/control-api.md).',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply
       .header('content-type', coordinator.metrics.registry.contentType)
       .send(await coordinator.metrics.registry.metrics()),
@@ -72,40 +89,7 @@ export async function controlApi(
 
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate);
-    v1.get('/v1/status', async () => {
-      const running = [...coordinator.jobs.values()].find((j) => j.status === 'running');
-      return {
-        serverId: coordinator.config.serverId,
-        clients: coordinator.clients.all().map((c) => ({
-          clientId: c.info.clientId,
-          numExamples: c.info.numExamples,
-          backend: c.info.capabilities.backend,
-          joinedAt: new Date(c.joinedAt).toISOString(),
-          lastSeen: new Date(c.lastSeen).toISOString(),
-        })),
-        job: running
-          ? {
-              id: running.id,
-              status: running.status,
-              round: running.currentRound,
-              rounds: running.spec.rounds,
-            }
-          : null,
-      };
-    });
-    v1.get('/v1/jobs', async () => ({ jobs: [...coordinator.jobs.values()].map(jobView) }));
-    v1.post('/v1/jobs', { bodyLimit: 512 * 1024 * 1024 }, async (request, reply) => {
-      const job = coordinator.submitJob(request.body as JobSpecInput);
-      return reply.code(201).send(jobView(job));
-    });
-    v1.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => {
-      const job = coordinator.jobs.get(request.params.id);
-      if (!job) throw new FedlearnError('JOB_NOT_FOUND', `no job ${request.params.id}`);
-      return jobView(job);
-    });
-    v1.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', async (request) =>
-      jobView(coordinator.cancelJob(request.params.id)),
-    );
+    for (const routes of [...V1_ROUTES, ...extra]) await routes(v1, coordinator);
   });
 }
 
@@ -114,12 +98,4 @@ function unauthorized(): FedlearnError {
     'UNAUTHORIZED',
     'missing or wrong bearer token: send Authorization: Bearer <api token>',
   );
-}
-
-function jobView(job: JobState) {
-  const { model, ...spec } = job.spec;
-  return {
-    ...job,
-    spec: { ...spec, model: { topology: model.topology !== undefined, params: model.params !== undefined } },
-  };
 }

@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import {
   assertCompatibleProtocol,
   type ClientMessage,
   type Clock,
   createStrategy,
   FedlearnError,
+  type ModelParams,
   PROTOCOL_VERSION,
   type Strategy,
   systemClock,
@@ -20,13 +21,16 @@ import { CheckpointWriter } from './checkpoint.js';
 import { ClientRegistry } from './client-registry.js';
 import { type CoordinatorConfigInput, parseCoordinatorConfig } from './config.js';
 import { ClientConnection } from './connection.js';
-import { controlApi } from './control-api.js';
-import type { CoordinatorEvent, JobState, ServerEvaluator } from './events.js';
+import { type ControlRoutes, controlApi } from './control-api.js';
+import type { CoordinatorEvent, CoordinatorHooks, JobState, ServerEvaluator } from './events.js';
 import { clientErrorHandler, frameworkErrors } from './http-errors.js';
 import { JobRunner } from './job-runner.js';
-import { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
+import type { JobSpec, JobSpecInput } from './job-spec.js';
+import { JobFeed } from './jobs/job-feed.js';
+import { JobScheduler, type SubmitOptions } from './jobs/job-scheduler.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { ModelRecorder } from './model-recorder.js';
+import { type CoordinatorStore, EmbeddedCoordinatorStore } from './store/index.js';
 import { clientTokenGuard } from './tokens.js';
 
 export interface CoordinatorOptions extends CoordinatorConfigInput {
@@ -43,37 +47,85 @@ export interface CoordinatorOptions extends CoordinatorConfigInput {
    * encapsulated Fastify plugin. Each route does its own authentication.
    */
   extraRoutes?: (app: FastifyInstance) => Promise<void>;
+  /**
+   * The durable state (jobs, rounds, events). Default: the embedded store in `stateDir`, opened
+   * and closed by the coordinator; a given store (e.g. PostgreSQL) is the caller's to close.
+   */
+  store?: CoordinatorStore;
+  /** Test hooks (crash tests stop the coordinator at exact points of a round). */
+  hooks?: CoordinatorHooks;
+  /** More `/v1` route modules (authenticated like the rest), e.g. client enrollment. */
+  apiRoutes?: readonly ControlRoutes[];
 }
 
 type Listener = (event: CoordinatorEvent) => void;
 
 /**
- * The coordinator: accepts clients over socket.io, runs jobs round by round, and serves the
- * control API, all on one port.
+ * The coordinator: accepts clients over socket.io, runs queued jobs round by round (resuming
+ * unfinished ones from the state store on start), and serves the control API, all on one port.
  *
  * @example
  * const coordinator = await Coordinator.start({ apiToken, clientToken, port: 8700 });
- * const job = coordinator.submitJob({ rounds: 20 });
+ * const job = await coordinator.submitJob({ rounds: 20 });
  * await coordinator.waitForJob(job.id);
  */
 export class Coordinator {
   readonly clients = new ClientRegistry();
-  readonly jobs = new Map<string, JobState>();
   readonly metrics = new CoordinatorMetrics();
   private readonly listeners = new Set<Listener>();
-  private runner: JobRunner | undefined;
   private readonly connections = new Set<ClientConnection>();
+  private readonly scheduler: JobScheduler;
+  readonly feed: JobFeed;
 
   private constructor(
     readonly config: ReturnType<typeof parseCoordinatorConfig>,
     readonly logger: Logger,
     readonly clock: Clock,
-    private readonly evaluator: ServerEvaluator | undefined,
-    private readonly lifecycle: ModelLifecycle | undefined,
-    private readonly makeStrategy: (spec: JobSpec) => Strategy,
+    evaluator: ServerEvaluator | undefined,
+    lifecycle: ModelLifecycle | undefined,
+    makeStrategy: (spec: JobSpec) => Strategy,
     private readonly http: FastifyInstance,
     private readonly io: SocketServer,
-  ) {}
+    readonly store: CoordinatorStore,
+    private readonly ownsStore: boolean,
+    hooks: CoordinatorHooks | undefined,
+  ) {
+    const checkpoints = new CheckpointWriter(config.checkpointDir);
+    this.feed = new JobFeed(store, logger);
+    this.scheduler = new JobScheduler({
+      store,
+      checkpoints,
+      clock,
+      logger,
+      maxPayloadBytes: config.maxPayloadBytes,
+      makeStrategy,
+      makeRunner: (job, strategy, resume) => {
+        const jobLogger = logger.child({ jobId: job.id });
+        return new JobRunner({
+          job,
+          spec: job.spec,
+          strategy,
+          clients: this.clients,
+          clock,
+          logger: jobLogger,
+          maxPayloadBytes: config.maxPayloadBytes,
+          store,
+          checkpoints,
+          evaluator,
+          recorder: lifecycle ? new ModelRecorder(lifecycle, jobLogger) : undefined,
+          resume,
+          hooks,
+          emit: (event) => this.emit(event),
+        });
+      },
+      emit: (event) => this.emit(event),
+    });
+  }
+
+  /** Every job this coordinator knows (stored ones included), by id. */
+  get jobs(): ReadonlyMap<string, JobState> {
+    return this.scheduler.jobs;
+  }
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const {
@@ -83,10 +135,18 @@ export class Coordinator {
       lifecycle,
       strategy,
       extraRoutes,
+      store: givenStore,
+      hooks,
+      apiRoutes = [],
       ...configInput
     } = options;
     const config = parseCoordinatorConfig(configInput);
     const logger = givenLogger ?? pino({ name: 'fedlearn-coordinator' });
+    const store =
+      givenStore ??
+      (await EmbeddedCoordinatorStore.open({
+        dir: config.stateDir ?? join(dirname(config.checkpointDir), 'state'),
+      }));
     const https = config.tls
       ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) }
       : null;
@@ -111,12 +171,21 @@ export class Coordinator {
       strategy ?? ((spec) => createStrategy(spec.strategy)),
       http,
       io,
+      store,
+      givenStore === undefined,
+      hooks,
     );
-    coordinator.attachSockets();
-    await http.register(controlApi, { coordinator });
-    if (extraRoutes) await http.register(extraRoutes);
-    await http.listen({ host: config.host, port: config.port });
+    try {
+      coordinator.attachSockets();
+      await http.register(controlApi, { coordinator, extra: apiRoutes });
+      if (extraRoutes) await http.register(extraRoutes);
+      await http.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      if (!givenStore) await store.close();
+      throw error;
+    }
     logger.info({ url: coordinator.url }, 'coordinator listening');
+    await coordinator.scheduler.start();
     return coordinator;
   }
 
@@ -133,61 +202,50 @@ export class Coordinator {
 
   private emit(event: CoordinatorEvent): void {
     this.metrics.observe(event);
+    if (event.type === 'job_status') this.metrics.queueLength(this.scheduler.queue().length);
+    this.feed.observe(event);
     for (const listener of this.listeners) listener(event);
   }
 
-  /** Queues a job and starts it at once. Only one job runs at a time. */
-  submitJob(input: JobSpecInput): JobState {
-    const spec = parseJobSpec(input);
-    if (this.runner) {
-      throw new FedlearnError(
-        'JOB_CONFLICT',
-        `job ${this.runner.id} is still running; wait for it or cancel it`,
-      );
-    }
-    const strategy = this.makeStrategy(spec);
-    if (spec.secagg.enabled && strategy.requiresIndividualUpdates) {
-      throw new FedlearnError(
-        'STRATEGY_INCOMPATIBLE',
-        `strategy ${strategy.name} needs each client's update, which secure aggregation hides: use fedavg or disable secagg`,
-        { details: { strategy: strategy.name } },
-      );
-    }
-    const job: JobState = {
-      id: `${spec.name}-${randomUUID().slice(0, 8)}`,
-      spec,
-      status: 'queued',
-      createdAt: new Date(this.clock.now()).toISOString(),
-      rounds: [],
-    };
-    this.jobs.set(job.id, job);
-    const runner = new JobRunner({
-      job,
-      spec,
-      strategy,
-      clients: this.clients,
-      clock: this.clock,
-      logger: this.logger.child({ jobId: job.id }),
-      maxPayloadBytes: this.config.maxPayloadBytes,
-      checkpoints: new CheckpointWriter(this.config.checkpointDir),
-      evaluator: this.evaluator,
-      recorder: this.lifecycle
-        ? new ModelRecorder(this.lifecycle, this.logger.child({ jobId: job.id }))
-        : undefined,
-      emit: (event) => this.emit(event),
-    });
-    this.runner = runner;
-    void runner.run().finally(() => {
-      if (this.runner === runner) this.runner = undefined;
-    });
-    return job;
+  /** Queues a job; it starts when the jobs before it have finished. */
+  async submitJob(input: JobSpecInput, options: SubmitOptions = {}): Promise<JobState> {
+    return (await this.scheduler.submit(input, options)).job;
   }
 
-  cancelJob(id: string): JobState {
-    const job = this.jobs.get(id);
-    if (!job) throw new FedlearnError('JOB_NOT_FOUND', `no job ${id}`);
-    if (this.runner?.id === id) this.runner.cancel();
-    return job;
+  /** Like `submitJob`; `created` is false when the idempotency key returned an earlier job. */
+  submit(input: JobSpecInput, options: SubmitOptions = {}): Promise<{ job: JobState; created: boolean }> {
+    return this.scheduler.submit(input, options);
+  }
+
+  cancelJob(id: string): Promise<JobState> {
+    return this.scheduler.cancel(id);
+  }
+
+  pauseJob(id: string): Promise<JobState> {
+    return this.scheduler.pause(id);
+  }
+
+  resumeJob(id: string): Promise<JobState> {
+    return this.scheduler.resume(id);
+  }
+
+  /** Queued jobs in the order they will run. */
+  queue(): JobState[] {
+    return this.scheduler.queue();
+  }
+
+  /**
+   * A job's current global model: the running job's in memory, else the checkpoint of its last
+   * completed round; undefined before it has one.
+   */
+  async currentModel(id: string): Promise<{ round: number; params: ModelParams } | undefined> {
+    const job = this.scheduler.get(id);
+    const runner = this.scheduler.current;
+    if (runner?.id === id) {
+      const params = runner.currentParams();
+      return params && { round: job.rounds.at(-1)?.round ?? 0, params };
+    }
+    return this.scheduler.storedModel(id);
   }
 
   /** Resolves with the job once it has finished, whatever its outcome. */
@@ -207,14 +265,20 @@ export class Coordinator {
 
   /** The running job's current global model as tfjs artifacts, if it has one. */
   currentArtifacts() {
-    return this.runner?.artifacts();
+    return this.scheduler.current?.artifacts();
   }
 
+  /**
+   * Stops serving. The running job is not finished: it stays `running` in the store and resumes
+   * from its last completed round when a coordinator starts on the same store.
+   */
   async stop(): Promise<void> {
-    this.runner?.cancel();
+    await this.scheduler.stop();
     for (const connection of this.connections) connection.disconnect();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     await this.http.close().catch(() => undefined);
+    await this.feed.flushed();
+    if (this.ownsStore) await this.store.close();
   }
 
   private attachSockets(): void {
@@ -235,9 +299,10 @@ export class Coordinator {
             round?: unknown;
           };
           if (!this.clients.isCurrent(conn)) return;
-          if (type === 'get_parameters_res') return this.runner?.onParameters(conn.clientId!, undefined);
+          if (type === 'get_parameters_res')
+            return this.scheduler.current?.onParameters(conn.clientId!, undefined);
           if (typeof jobId !== 'string' || typeof round !== 'number') return;
-          this.runner?.onClientError(conn.clientId!, jobId, round);
+          this.scheduler.current?.onClientError(conn.clientId!, jobId, round);
         },
       });
       this.connections.add(connection);
@@ -251,7 +316,7 @@ export class Coordinator {
 
   private clientLeft(clientId: string, reason: string): void {
     this.logger.info({ clientId, reason }, 'client left');
-    this.runner?.clientLeft(clientId);
+    this.scheduler.current?.clientLeft(clientId);
     this.emit({ type: 'client_left', clientId, connected: this.clients.size });
   }
 
@@ -271,22 +336,22 @@ export class Coordinator {
       case 'fit_res':
       case 'evaluate_res':
       case 'secagg':
-        if (!this.runner) {
+        if (!this.scheduler.current) {
           return connection.refuse(
             new FedlearnError('STALE_ROUND', 'no job is running', { details: { currentRound: null } }),
             message.type,
             { jobId: message.jobId, round: message.round },
           );
         }
-        return this.runner.handle(client, message);
+        return this.scheduler.current.handle(client, message);
       case 'get_parameters_res':
-        return this.runner?.onParameters(client.info.clientId, message);
+        return this.scheduler.current?.onParameters(client.info.clientId, message);
       case 'client_error':
         this.logger.warn(
           { clientId: client.info.clientId, ...message.error, round: message.round },
           'client reported an error',
         );
-        return this.runner?.onClientError(client.info.clientId, message.jobId, message.round);
+        return this.scheduler.current?.onClientError(client.info.clientId, message.jobId, message.round);
     }
   }
 
@@ -305,7 +370,7 @@ export class Coordinator {
         {},
         true,
       );
-      this.runner?.clientLeft(hello.clientId);
+      this.scheduler.current?.clientLeft(hello.clientId);
     }
     connection.send({
       type: 'welcome',

@@ -1,13 +1,15 @@
 import type { ModelParams, StrategyState, WireError } from '@fedlearn/core';
 import type { JobSpec } from './job-spec.js';
 
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type JobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
 
 /** What one round did: who took part, what it cost, how good the new model is. */
 export interface RoundSummary {
   round: number;
   status: 'ok' | 'failed';
   sampled: number;
+  /** The sampled clients' ids. */
+  participants?: string[];
   completed: number;
   /** Clients that disconnected before answering. */
   dropped: number;
@@ -23,6 +25,10 @@ export interface RoundSummary {
   federated?: { loss: number; numExamples: number; [metric: string]: number };
   server?: { loss: number; accuracy?: number; [metric: string]: number | undefined };
   seconds: number;
+  /** Wall time of the round's stages, in seconds: training (with aggregation), evaluation, checkpoint. */
+  stageSeconds?: Record<string, number>;
+  /** Coordinator time spent folding updates into the new model (plain rounds). */
+  aggregationSeconds?: number;
   bytesUp: number;
   bytesDown: number;
   checkpoint?: string;
@@ -49,6 +55,8 @@ export interface JobState {
   id: string;
   spec: JobSpec;
   status: JobStatus;
+  /** Higher runs first among queued jobs; equal priorities run in submission order. */
+  priority: number;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -65,10 +73,25 @@ export type ServerEvaluator = (
   round: number,
 ) => Promise<{ loss: number; accuracy?: number; [metric: string]: number | undefined }>;
 
+/** Points of a round where `CoordinatorHooks.hold` is called. */
+export type HoldPoint = 'training' | 'aggregation' | 'recorded';
+
+/**
+ * Test hooks: `hold` is awaited at each point of each round, so a crash test can stop the
+ * coordinator exactly there ('training': fit requests sent, results not yet awaited;
+ * 'aggregation': the new model computed, not yet saved; 'recorded': registered, not yet
+ * completed in the state store).
+ */
+export interface CoordinatorHooks {
+  hold?: (point: HoldPoint, where: { jobId: string; round: number }) => Promise<void> | void;
+}
+
 export type CoordinatorEvent =
   | { type: 'client_joined'; clientId: string; connected: number }
   | { type: 'client_left'; clientId: string; connected: number }
   | { type: 'job_started'; job: JobState }
+  /** Any change of a job's status (queued, running, paused, cancelled, ...). */
+  | { type: 'job_status'; job: JobState }
   | { type: 'round_started'; jobId: string; round: number; sampled: string[] }
   | {
       type: 'fit_received';

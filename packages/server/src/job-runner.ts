@@ -8,44 +8,63 @@ import {
   type ModelParams,
   type Rng,
   type SecAggEnvelope,
+  strategyStateToJson,
   toFedlearnError,
   unflattenParams,
   weightSpecsFrom,
 } from '@fedlearn/core';
 import type { CheckpointWriter } from './checkpoint.js';
 import type { RegisteredClient } from './client-registry.js';
-import type { JobState, RoundSummary, ServerEvaluator } from './events.js';
+import type { CoordinatorHooks, HoldPoint, JobState, RoundSummary, ServerEvaluator } from './events.js';
 import { initialModel } from './initial-model.js';
 import type { ModelRecorder } from './model-recorder.js';
 import { RoundEvaluation } from './round/evaluation.js';
 import { PlainRoundTraining } from './round/plain-round.js';
 import type { GlobalModel, RoundTraining, TrainingDeps } from './round/round-training.js';
 import { SecureRoundTraining } from './secure-round.js';
+import type { CheckpointPointer, CoordinatorStore, JsonValue } from './store/index.js';
+
+/** Where a job picks up after a restart or a pause: its last completed round. */
+export interface ResumePoint {
+  round: number;
+  model: GlobalModel;
+  checkpoint: CheckpointPointer;
+}
 
 /** What a job needs: what its rounds need, plus where results go. */
 export interface JobRunnerDeps extends Omit<TrainingDeps, 'jobId' | 'contributors'> {
   job: JobState;
+  store: CoordinatorStore;
   checkpoints: CheckpointWriter;
   evaluator: ServerEvaluator | undefined;
   recorder: ModelRecorder | undefined;
+  resume: ResumePoint | undefined;
+  hooks: CoordinatorHooks | undefined;
 }
 
-/** Runs one job: R rounds of sample → fit → aggregate → evaluate → checkpoint. */
+/** Why the runner stops before its last round. */
+type Stop = 'cancelled' | 'paused' | 'shutdown';
+
+/**
+ * Runs one job: R rounds of sample → fit → aggregate → evaluate → checkpoint, each completed round
+ * written to the state store (model pointer, metrics, strategy state) before the next starts, so a
+ * restarted coordinator resumes from the last one. A job stops early when cancelled or paused; the
+ * round in flight is then abandoned and, on resume, restarts from the start.
+ */
 export class JobRunner {
-  private readonly rng: Rng;
   private model: GlobalModel | undefined;
+  private checkpoint: CheckpointPointer | undefined;
   private readonly evaluation: RoundEvaluation;
   /** Plain or secure, chosen once for the whole job. */
   private readonly training: RoundTraining;
   private pendingParameters: ((clientId: string, message: unknown) => void) | undefined;
-  private cancelled = false;
-  /** Aborts whatever the job is waiting for (clients, the initial model) when it is cancelled. */
+  private stop: Stop | undefined;
+  /** Aborts whatever the job is waiting for (clients, the initial model) when it stops. */
   private readonly abort = new AbortController();
   /** Data fingerprints of the clients whose updates shaped the model so far (lineage). */
   private readonly contributors = new Map<string, DataFingerprint>();
 
   constructor(private readonly deps: JobRunnerDeps) {
-    this.rng = createRng(deps.spec.seed);
     const trainingDeps = {
       jobId: deps.job.id,
       spec: deps.spec,
@@ -68,51 +87,62 @@ export class JobRunner {
   }
 
   async run(): Promise<void> {
-    const { job, spec, emit } = this.deps;
-    job.status = 'running';
-    job.startedAt = new Date(this.deps.clock.now()).toISOString();
-    emit({ type: 'job_started', job });
+    const { job, spec, store } = this.deps;
+    let error: FedlearnError | undefined;
     try {
-      this.model = await initialModel(
-        { ...this.deps, jobId: job.id },
-        (handler) => {
-          this.pendingParameters = handler;
-        },
-        this.abort.signal,
-      );
-      this.pendingParameters = undefined;
-      await this.deps.recorder?.start(job, this.deps.clients.size);
-      for (let round = 1; round <= spec.rounds && !this.cancelled; round++) {
+      await this.setStatus('running');
+      await this.start();
+      for (let round = (this.deps.resume?.round ?? 0) + 1; round <= spec.rounds && !this.stop; round++) {
         job.currentRound = round;
         const summary = await this.runRound(round);
+        if (this.stop === 'shutdown') break;
+        if (this.stop) {
+          // The round in flight is abandoned, not completed: on resume it starts again.
+          await store.failRound(job.id, round, {
+            code: 'ROUND_ABORTED',
+            message: `the job was ${this.stop}`,
+          });
+          break;
+        }
         await this.deps.recorder?.round(summary, this.artifacts(), this.contributors);
+        await this.hold('recorded', round);
+        await store.completeRound(job.id, round, {
+          participants: summary.participants ?? [],
+          metrics: toJson(summary) as Record<string, JsonValue>,
+          checkpoint: this.checkpoint!,
+          strategyState: strategyStateToJson(this.deps.strategy.state()) as unknown as JsonValue,
+        });
         job.rounds.push(summary);
-        emit({ type: 'round_completed', job, summary, strategyState: this.deps.strategy.state() });
+        this.deps.emit({ type: 'round_completed', job, summary, strategyState: this.deps.strategy.state() });
       }
-      job.status = this.cancelled ? 'cancelled' : 'completed';
-    } catch (error) {
-      const e = toFedlearnError(error);
-      if (this.cancelled) {
-        job.status = 'cancelled';
-        return;
+    } catch (caught) {
+      if (!this.stop) {
+        error = toFedlearnError(caught);
+        this.deps.logger.error({ jobId: job.id, code: error.code }, `job failed: ${error.message}`);
       }
-      job.status = 'failed';
-      job.error = e.toJSON();
-      this.deps.logger.error({ jobId: job.id, code: e.code }, `job failed: ${e.message}`);
     } finally {
-      job.finishedAt = new Date(this.deps.clock.now()).toISOString();
       this.training.cancel();
       this.evaluation.cancel();
-      await this.deps.recorder?.finish(job);
-      emit({ type: 'job_finished', job });
+      await this.finish(error);
     }
   }
 
+  /** Ends the job as `cancelled`; the round in flight is abandoned. */
   cancel(): void {
-    this.cancelled = true;
-    this.abort.abort();
-    this.training.cancel();
-    this.evaluation.cancel();
+    this.halt('cancelled');
+  }
+
+  /** Stops the job after abandoning the round in flight; it stays `paused` until resumed. */
+  pause(): void {
+    this.halt('paused');
+  }
+
+  /**
+   * Stops for a coordinator shutdown: the round in flight is abandoned and the job stays `running`
+   * in the store, so the next coordinator resumes it from its last completed round.
+   */
+  shutdown(): void {
+    this.halt('shutdown');
   }
 
   /** The global model as tfjs layers artifacts (undefined before the first model exists). */
@@ -130,8 +160,72 @@ export class JobRunner {
     return this.model && unflattenParams(this.model.flat, this.model.specs);
   }
 
+  private halt(stop: Stop): void {
+    this.stop ??= stop;
+    this.abort.abort();
+    this.training.cancel();
+    this.evaluation.cancel();
+  }
+
+  private async start(): Promise<void> {
+    const { job, resume, store, recorder } = this.deps;
+    if (resume) {
+      this.model = resume.model;
+      this.checkpoint = resume.checkpoint;
+    } else {
+      this.model = await initialModel(
+        { ...this.deps, jobId: job.id },
+        (handler) => {
+          this.pendingParameters = handler;
+        },
+        this.abort.signal,
+      );
+      this.pendingParameters = undefined;
+      // Round 0 is the initial model: what a round that fails before any succeeded leaves in place.
+      this.checkpoint = (await this.deps.checkpoints.saveModel(job.id, 0, this.model)).pointer;
+    }
+    const runId = job.runId;
+    await recorder?.start(job, this.deps.clients.size);
+    if (job.runId && job.runId !== runId) await store.setJobRunId(job.id, job.runId);
+  }
+
+  private async finish(error: FedlearnError | undefined): Promise<void> {
+    const { job, clock, emit } = this.deps;
+    if (this.stop === 'shutdown' && !error) return;
+    const status: JobState['status'] = error
+      ? 'failed'
+      : this.stop === 'paused' || this.stop === 'cancelled'
+        ? this.stop
+        : 'completed';
+    if (error) job.error = error.toJSON();
+    if (status !== 'paused') job.finishedAt = new Date(clock.now()).toISOString();
+    try {
+      await this.setStatus(status, error);
+    } catch (caught) {
+      this.deps.logger.error(
+        { jobId: job.id, code: toFedlearnError(caught).code },
+        'could not record the job status',
+      );
+    }
+    if (status === 'paused') return;
+    await this.deps.recorder?.finish(job);
+    emit({ type: 'job_finished', job });
+  }
+
+  private async setStatus(status: JobState['status'], error?: FedlearnError): Promise<void> {
+    const { job, store, emit } = this.deps;
+    const record = await store.setJobStatus(job.id, {
+      status,
+      ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    });
+    job.status = status;
+    if (record.startedAt) job.startedAt = record.startedAt;
+    if (status === 'running') emit({ type: 'job_started', job });
+    emit({ type: 'job_status', job });
+  }
+
   private async runRound(round: number): Promise<RoundSummary> {
-    const { spec, strategy, clock } = this.deps;
+    const { spec, strategy, clock, store } = this.deps;
     const global = this.model!;
     const started = clock.now();
     const summary: RoundSummary = {
@@ -152,7 +246,7 @@ export class JobRunner {
       clock,
       this.abort.signal,
     );
-    if (!enough || this.cancelled) {
+    if (!enough || this.stop) {
       return this.failRound(
         summary,
         started,
@@ -162,20 +256,38 @@ export class JobRunner {
         ),
       );
     }
-    const sampled = strategy.configureFit(round, this.training.eligible(this.deps.clients.ready()), this.rng);
+    // One generator per round: a resumed job samples round r exactly as an uninterrupted one would.
+    const rng = roundRng(spec.seed, round);
+    const sampled = strategy.configureFit(round, this.training.eligible(this.deps.clients.ready()), rng);
     summary.sampled = sampled.length;
+    summary.participants = [...sampled];
+    await store.startRound(this.id, round, sampled);
     this.deps.emit({ type: 'round_started', jobId: this.id, round, sampled });
     try {
-      const { params, metrics } = await this.training.run({ round, sampled, global, summary });
+      const trainingStarted = clock.now();
+      const training = this.training.run({ round, sampled, global, summary });
+      training.catch(() => undefined); // awaited below; this only keeps a hold from reporting it unhandled
+      await this.hold('training', round);
+      const { params, metrics } = await training;
+      await this.hold('aggregation', round);
+      summary.stageSeconds = { training: (clock.now() - trainingStarted) / 1000 };
       global.flat = params;
       summary.trainLoss = metrics.loss;
       summary.trainMetrics = metrics;
     } catch (error) {
       return this.failRound(summary, started, toFedlearnError(error));
     }
-    await this.evaluation.run(round, global, summary, this.rng);
-    const artifacts = this.artifacts();
-    if (artifacts) summary.checkpoint = await this.deps.checkpoints.save(this.id, round, artifacts);
+    const evaluationStarted = clock.now();
+    await this.evaluation.run(round, global, summary, rng);
+    const saving = clock.now();
+    const saved = await this.deps.checkpoints.saveModel(this.id, round, global);
+    this.checkpoint = saved.pointer;
+    summary.checkpoint = saved.folder;
+    summary.stageSeconds = {
+      ...summary.stageSeconds,
+      evaluation: (saving - evaluationStarted) / 1000,
+      checkpoint: (clock.now() - saving) / 1000,
+    };
     summary.seconds = (clock.now() - started) / 1000;
     return summary;
   }
@@ -186,6 +298,11 @@ export class JobRunner {
     summary.error = error.toJSON();
     summary.seconds = (this.deps.clock.now() - started) / 1000;
     return summary;
+  }
+
+  /** A test's chance to stop the coordinator at an exact point (see `CoordinatorHooks`). */
+  private async hold(point: HoldPoint, round: number): Promise<void> {
+    await this.deps.hooks?.hold?.(point, { jobId: this.id, round });
   }
 
   /** Routes a result message from a registered client to the phase or round waiting for it. */
@@ -210,4 +327,14 @@ export class JobRunner {
     this.training.clientLeft(clientId);
     this.evaluation.clientLeft(clientId);
   }
+}
+
+/** The sampling generator of one round, derived from the job's seed. */
+export function roundRng(seed: number, round: number): Rng {
+  return createRng((Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(round, 0x85ebca6b)) >>> 0);
+}
+
+/** A summary as stored: plain JSON (a NaN loss becomes null rather than failing the write). */
+function toJson(value: unknown): JsonValue {
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
 }

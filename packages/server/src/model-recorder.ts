@@ -5,7 +5,7 @@ import {
   strategyLabel,
   toFedlearnError,
 } from '@fedlearn/core';
-import type { EvaluationSet, ModelLifecycle, RunHandle } from '@fedlearn/registry';
+import { type EvaluationSet, formatModelUri, type ModelLifecycle, type RunHandle } from '@fedlearn/registry';
 import type { Logger } from 'pino';
 import type { JobState, RoundSummary } from './events.js';
 
@@ -13,6 +13,10 @@ import type { JobState, RoundSummary } from './events.js';
  * Records a job in the model lifecycle: one run per job, metrics per round, every new global model
  * registered (alias `challenger`) with the promotion policy applied. A registry failure is logged
  * and noted on the round; it never stops training, and the local checkpoint is still written.
+ *
+ * Recording is idempotent per (job, round): a resumed job reopens its run (`job.runId`), a round
+ * whose metrics the run has is not logged again, and a round already registered for this job is
+ * reused rather than registered as a second version.
  */
 export class ModelRecorder {
   private run: RunHandle | undefined;
@@ -25,16 +29,19 @@ export class ModelRecorder {
   async start(job: JobState, clients: number): Promise<void> {
     const { model: _model, ...config } = job.spec;
     try {
-      this.run = await this.lifecycle.startRun({
-        jobId: job.id,
-        modelName: job.spec.name,
-        strategy: strategyLabel(job.spec.strategy),
-        rounds: job.spec.rounds,
-        clients,
-        secureAggregation: job.spec.secagg.enabled,
-        config: config as Record<string, unknown>,
-        codeVersion: `fedlearn@${FEDLEARN_VERSION}`,
-      });
+      this.run = await this.lifecycle.startRun(
+        {
+          jobId: job.id,
+          modelName: job.spec.name,
+          strategy: strategyLabel(job.spec.strategy),
+          rounds: job.spec.rounds,
+          clients,
+          secureAggregation: job.spec.secagg.enabled,
+          config: config as Record<string, unknown>,
+          codeVersion: `fedlearn@${FEDLEARN_VERSION}`,
+        },
+        job.runId ? { resumeRunId: job.runId } : {},
+      );
       job.runId = this.run.runId;
     } catch (error) {
       this.logger.error(
@@ -54,6 +61,11 @@ export class ModelRecorder {
     try {
       await run.logRoundMetrics(summary.round, roundMetrics(summary));
       if (summary.status !== 'ok' || !artifacts) return;
+      const existing = await this.registeredRound(run.job.modelName, run.job.jobId, summary.round);
+      if (existing) {
+        summary.model = existing;
+        return;
+      }
       const { metrics, metricSources } = versionEvaluation(summary);
       const registered = await run.registerVersion(artifacts, {
         round: summary.round,
@@ -78,6 +90,28 @@ export class ModelRecorder {
       summary.registryError = e.toJSON();
       this.logger.error({ round: summary.round, code: e.code }, `model registry: ${e.message}`);
     }
+  }
+
+  /** The version this job registered for `round` before a restart, if any. */
+  private async registeredRound(
+    name: string,
+    jobId: string,
+    round: number,
+  ): Promise<RoundSummary['model'] | undefined> {
+    const versions = await this.lifecycle.registry.listVersions(name).catch((error: unknown) => {
+      if (toFedlearnError(error).code === 'REGISTRY_NOT_FOUND') return [];
+      throw error;
+    });
+    const found = versions.find((v) => v.jobId === jobId && v.round === round);
+    if (!found) return undefined;
+    return {
+      name: found.name,
+      version: found.version,
+      uri: formatModelUri({ name: found.name, version: found.version }),
+      source: found.source,
+      aliases: found.aliases,
+      promoted: found.aliases.includes('champion'),
+    };
   }
 
   async finish(job: JobState): Promise<void> {

@@ -38,7 +38,7 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
 describe('misuse: the control API at its edges', () => {
   it('cancels a job waiting for clients: it ends cancelled, not failed', async () => {
     const { coordinator, call } = await setup();
-    const job = coordinator.submitJob({ rounds: 1 });
+    const job = await coordinator.submitJob({ rounds: 1 });
     const cancelled = await call(`/v1/jobs/${job.id}/cancel`, { method: 'POST', headers: auth });
     expect(cancelled.status).toBe(200);
     const done = await coordinator.waitForJob(job.id);
@@ -55,7 +55,7 @@ describe('misuse: the control API at its edges', () => {
     await silent.connected();
     silent.hello('silent');
     await nextEvent(coordinator, 'client_joined');
-    const job = coordinator.submitJob({ rounds: 1 });
+    const job = await coordinator.submitJob({ rounds: 1 });
     await silent.waitFor(isType('get_parameters_ins'));
     await call(`/v1/jobs/${job.id}/cancel`, { method: 'POST', headers: auth });
     expect((await coordinator.waitForJob(job.id)).status).toBe('cancelled');

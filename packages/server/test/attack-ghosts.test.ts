@@ -48,7 +48,7 @@ describe('attack: ghost clients and bad initial-model candidates', () => {
     const good = [1, 2].map((d) => new TestClient(coordinator.url, `good-${d}`, arithmeticTrainer(d, 10)));
     cleanups.push(() => closeAll(good));
     await nextEvent(coordinator, 'client_joined', (e) => e.connected === 2);
-    const job = coordinator.submitJob({ rounds: 1, federatedEvaluation: false });
+    const job = await coordinator.submitJob({ rounds: 1, federatedEvaluation: false });
     // The clock never moves: the job can only finish if no one waits on a ghost.
     const done = await coordinator.waitForJob(job.id);
     expect(done.status).toBe('completed');
@@ -71,7 +71,7 @@ describe('attack: ghost clients and bad initial-model candidates', () => {
     // The two bad ones leave when given work, so the round is the good clients'.
     for (const bad of [silent, malformed]) void bad.waitFor(isType('fit_ins')).then(() => bad.close());
 
-    const job = coordinator.submitJob({
+    const job = await coordinator.submitJob({
       rounds: 1,
       federatedEvaluation: false,
       model: { requestTimeoutMs: 5_000 },

@@ -49,7 +49,7 @@ describe('bad input from clients', () => {
       client.hello(name);
     }
     await nextEvent(coordinator, 'client_joined', (e) => e.connected === 7);
-    const job = coordinator.submitJob({
+    const job = await coordinator.submitJob({
       rounds: 1,
       roundTimeoutMs: 10_000,
       federatedEvaluation: false,

@@ -1,6 +1,14 @@
 import { encodeParams } from '@fedlearn/core';
 import { describe, expect, it } from 'vitest';
-import { API_TOKEN, cleanupAfterEach, isType, params, RawClient, startCoordinator } from './harness.js';
+import {
+  API_TOKEN,
+  cleanupAfterEach,
+  isType,
+  nextEvent,
+  params,
+  RawClient,
+  startCoordinator,
+} from './harness.js';
 
 const cleanups = cleanupAfterEach();
 
@@ -35,8 +43,9 @@ describe('control API', () => {
     }
   });
 
-  it('creates, lists, reads and cancels a job', async () => {
-    const { call } = await setup();
+  it('creates, lists, reads and cancels a job; a second job waits in the queue', async () => {
+    const { coordinator, call } = await setup();
+    const started = nextEvent(coordinator, 'job_started');
     const created = await call('/v1/jobs', {
       method: 'POST',
       body: JSON.stringify({ rounds: 2, clientWaitMs: 60_000 }),
@@ -44,14 +53,19 @@ describe('control API', () => {
     expect(created.status).toBe(201);
     const job = await created.json();
     expect(job).toMatchObject({ status: expect.stringMatching(/queued|running/), spec: { rounds: 2 } });
-    const conflict = await call('/v1/jobs', { method: 'POST', body: JSON.stringify({ rounds: 1 }) });
-    expect(conflict.status).toBe(409);
-    expect((await conflict.json()).error.code).toBe('JOB_CONFLICT');
+    await started;
+    const second = await call('/v1/jobs', { method: 'POST', body: JSON.stringify({ rounds: 1 }) });
+    expect(second.status).toBe(201);
+    expect(await second.json()).toMatchObject({ status: 'queued', queuePosition: 1 });
     expect((await (await call(`/v1/jobs/${job.id}`)).json()).id).toBe(job.id);
-    expect((await (await call('/v1/jobs')).json()).jobs).toHaveLength(1);
+    expect((await (await call('/v1/jobs')).json()).jobs).toHaveLength(2);
     const status = await (await call('/v1/status')).json();
     expect(status.job.id).toBe(job.id);
+    expect(status.queue).toHaveLength(1);
+    const finished = nextEvent(coordinator, 'job_finished', (e) => e.job.id === job.id);
     expect((await call(`/v1/jobs/${job.id}/cancel`, { method: 'POST' })).status).toBe(200);
+    expect((await finished).job.status).toBe('cancelled');
+    expect((await (await call(`/v1/jobs/${job.id}`)).json()).status).toBe('cancelled');
   });
 
   it('cancels a job in the middle of a round: it ends cancelled, and the API says so', async () => {

@@ -42,7 +42,8 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> = {}
     port: 0,
     apiToken: API_TOKEN,
     clientToken: CLIENT_TOKEN,
-    checkpointDir: mkdtempSync(join(tmpdir(), 'fedlearn-ckpt-')),
+    // The embedded state store lives beside the checkpoints, in the same fresh folder.
+    checkpointDir: join(mkdtempSync(join(tmpdir(), 'fedlearn-ckpt-')), 'checkpoints'),
     logger,
     ...options,
   });

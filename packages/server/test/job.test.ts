@@ -36,7 +36,7 @@ describe('a federated job over real sockets', { timeout: HANG_TIMEOUT_MS }, () =
       (d) => new TestClient(coordinator.url, `c${d}`, arithmeticTrainer(d, d * 10)),
     );
     cleanups.push(() => closeAll(clients));
-    const job = coordinator.submitJob({
+    const job = await coordinator.submitJob({
       name: 'arith',
       rounds: 3,
       strategy: { minFitClients: 3 },
@@ -71,7 +71,7 @@ describe('a federated job over real sockets', { timeout: HANG_TIMEOUT_MS }, () =
     const { coordinator } = await setup();
     const clients = [1, 2].map((d) => new TestClient(coordinator.url, `c${d}`, arithmeticTrainer(d, 10)));
     cleanups.push(() => closeAll(clients));
-    const job = coordinator.submitJob({ rounds: 1, strategy: { minFitClients: 2 } });
+    const job = await coordinator.submitJob({ rounds: 1, strategy: { minFitClients: 2 } });
     const done = await coordinator.waitForJob(job.id);
     expect(done.status).toBe('completed');
     const artifacts = readFileSync(join(done.rounds[0]!.checkpoint!, 'group1-shard1of1.bin'));
@@ -96,7 +96,7 @@ describe('a federated job over real sockets', { timeout: HANG_TIMEOUT_MS }, () =
     coordinator.on((e) => {
       if (e.type === 'fit_received' && e.completed === 2) setImmediate(() => clock.advance(ROUND_TIMEOUT_MS));
     });
-    const job = coordinator.submitJob({
+    const job = await coordinator.submitJob({
       rounds: 2,
       roundTimeoutMs: ROUND_TIMEOUT_MS,
       federatedEvaluation: false,
@@ -122,7 +122,7 @@ describe('a federated job over real sockets', { timeout: HANG_TIMEOUT_MS }, () =
     await silent.connected();
     silent.hello('silent');
     await nextEvent(coordinator, 'client_joined', (e) => e.connected === 2);
-    const job = coordinator.submitJob({
+    const job = await coordinator.submitJob({
       rounds: 2,
       roundTimeoutMs: 300,
       federatedEvaluation: false,
@@ -148,7 +148,7 @@ describe('a federated job over real sockets', { timeout: HANG_TIMEOUT_MS }, () =
     await raw.connected();
     raw.hello('raw');
     await nextEvent(coordinator, 'client_joined', (e) => e.connected === 2);
-    coordinator.submitJob({
+    await coordinator.submitJob({
       rounds: 1,
       roundTimeoutMs: 300,
       strategy: { minFitClients: 1, minAvailableClients: 2 },

@@ -48,7 +48,7 @@ async function runJob(lifecycleEnv: Record<string, string | undefined>, evaluato
   const accuracies = [0.5, 0.7, 0.6];
   const clients = [1, 2].map((d) => new TestClient(coordinator.url, `c${d}`, scoredTrainer(d, accuracies)));
   cleanups.push(() => closeAll(clients));
-  const job = coordinator.submitJob({
+  const job = await coordinator.submitJob({
     name: 'tiny',
     rounds: 3,
     strategy: { minFitClients: 2 },

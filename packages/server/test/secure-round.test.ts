@@ -137,7 +137,7 @@ describe('secure aggregation in a job (real sockets)', { timeout: HANG_TIMEOUT_M
     coordinator.on((e) => {
       if (e.type === 'fit_received' && e.round === 1) received.push(e.completed);
     });
-    const job = submit(coordinator, 3, { rounds: 2, federatedEvaluation: true });
+    const job = await submit(coordinator, 3, { rounds: 2, federatedEvaluation: true });
     const done = await coordinator.waitForJob(job.id);
     expect(done.status).toBe('completed');
     expect(done.rounds.map((r) => [r.status, r.sampled, r.completed])).toEqual([
@@ -181,7 +181,7 @@ describe('secure aggregation in a job (real sockets)', { timeout: HANG_TIMEOUT_M
     async (_when, stage, survivors) => {
       const { coordinator, clients } = await setup(5);
       failAt(clients[3]!, STAGES[stage]!, 'disconnect');
-      const done = await coordinator.waitForJob(submit(coordinator, 5).id);
+      const done = await coordinator.waitForJob((await submit(coordinator, 5)).id);
       const round = done.rounds[0]!;
       expect([round.status, round.completed, round.secagg?.survivors]).toEqual([
         'ok',
@@ -201,7 +201,7 @@ describe('secure aggregation in a job (real sockets)', { timeout: HANG_TIMEOUT_M
     const { coordinator, clients } = await setup(5, { clock });
     failAt(clients[1]!, 'secagg/share-keys', 'drop');
     const stageTimeoutMs = 30_000;
-    const job = submit(coordinator, 5, { secagg: { enabled: true, clip: CLIP, stageTimeoutMs } });
+    const job = await submit(coordinator, 5, { secagg: { enabled: true, clip: CLIP, stageTimeoutMs } });
     // The share-keys deadline passes once the four others' shares are in: only c1 can miss it.
     await handledFrom(coordinator, ['c0', 'c2', 'c3', 'c4'], isSecAgg('secagg/share-keys'));
     clock.advance(stageTimeoutMs);
@@ -221,7 +221,7 @@ describe('secure aggregation in a job (real sockets)', { timeout: HANG_TIMEOUT_M
       c.comeBack = true;
       failAt(c, 'secagg/advertise-keys', 'disconnect');
     }
-    const done = await coordinator.waitForJob(submit(coordinator, 5, { rounds: 2 }).id);
+    const done = await coordinator.waitForJob((await submit(coordinator, 5, { rounds: 2 })).id);
     expect(done.status).toBe('completed');
     expect(done.rounds.map((r) => [r.status, r.error?.code])).toEqual([
       ['failed', 'SECAGG_BELOW_THRESHOLD'],
@@ -245,7 +245,7 @@ describe('secure aggregation in a job (real sockets)', { timeout: HANG_TIMEOUT_M
       const masked = decodeSecAggMessage(m.params) as { vector: Uint8Array };
       return { ...m, params: encodeSecAggMessage({ ...masked, vector: masked.vector.subarray(4) }) };
     };
-    const done = await coordinator.waitForJob(submit(coordinator, 6).id);
+    const done = await coordinator.waitForJob((await submit(coordinator, 6)).id);
     const round = done.rounds[0]!;
     expect([round.status, round.completed, round.failed]).toEqual(['ok', 4, 2]);
     expectModel(
@@ -266,7 +266,7 @@ describe('secure aggregation in a job (real sockets)', { timeout: HANG_TIMEOUT_M
     raw.hello('plain-only');
     await nextEvent(coordinator, 'client_joined', (e) => e.connected === 4);
     const started = nextEvent(coordinator, 'round_started');
-    const job = submit(coordinator, 4);
+    const job = await submit(coordinator, 4);
     // The job's initial weights were decoded as it started; from here on nothing may decode.
     vi.mocked(decodeParams).mockClear();
     vi.mocked(flattenParams).mockClear();
@@ -295,7 +295,7 @@ describe('secure aggregation in a job (real sockets)', { timeout: HANG_TIMEOUT_M
     cleanups.push(() => lifecycle.close());
     const { coordinator, clients } = await setup(4, { lifecycle });
     failAt(clients[2]!, 'secagg/share-keys', 'disconnect');
-    const done = await coordinator.waitForJob(submit(coordinator, 4, { name: 'secure' }).id);
+    const done = await coordinator.waitForJob((await submit(coordinator, 4, { name: 'secure' })).id);
     expect(done.rounds[0]!.model?.version).toBe(1);
     const loaded = await lifecycle.loadModel('models:/secure/1');
     expect(loaded.mlmodel.fedlearn).toMatchObject({ secureAggregation: true });

@@ -22,7 +22,7 @@ async function runJob(strategy: Record<string, unknown>, rounds = 2) {
     return new TestClient(coordinator.url, `c${d}`, trainer);
   });
   cleanups.push(() => closeAll(clients));
-  const job = coordinator.submitJob({ rounds, strategy: { minFitClients: 3, ...strategy } });
+  const job = await coordinator.submitJob({ rounds, strategy: { minFitClients: 3, ...strategy } });
   return { done: await coordinator.waitForJob(job.id), configs, states };
 }
 
@@ -55,7 +55,7 @@ describe('strategies named in the job spec (real sockets)', () => {
       { name: 'fedadam', momentum: 1 },
       { name: 'krum', byzantine: 3 },
     ]) {
-      expect(() => coordinator.submitJob({ rounds: 1, strategy })).toThrow(
+      await expect(coordinator.submitJob({ rounds: 1, strategy })).rejects.toThrow(
         expect.objectContaining({ code: 'INVALID_CONFIG' }),
       );
     }

@@ -209,7 +209,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     // A sum of fewer than 3 updates would reveal them: secure rounds need at least 3 clients.
     const quorum = Math.max(config.secagg ? 3 : 1, Math.ceil(config.clients * config.fraction * 0.5));
     const secure = demoSecAgg(config, quorum);
-    const job = coordinator.submitJob({
+    const job = await coordinator.submitJob({
       name: MODEL_NAME,
       rounds: config.rounds,
       seed: config.seed,

@@ -85,7 +85,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
   });
   if (values.rounds) {
     const minClients = intOption(values['min-clients'], 'min-clients', 2);
-    const job = coordinator.submitJob({
+    const job = await coordinator.submitJob({
       rounds: intOption(values.rounds, 'rounds', 20),
       seed: intOption(values.seed, 'seed', 42, 0, 2 ** 31),
       strategy: {

@@ -25,6 +25,8 @@ export class PlainRoundTraining implements RoundTraining {
   private bytesUp = 0;
   private specs: TensorSpec[] = [];
   private currentRound: number | undefined;
+  /** Time spent in the strategy's fold this round, in ms (what `aggregationSeconds` reports). */
+  private foldMs = 0;
 
   constructor(private readonly deps: TrainingDeps) {}
 
@@ -39,6 +41,7 @@ export class PlainRoundTraining implements RoundTraining {
     this.bytesUp = 0;
     this.specs = global.specs;
     this.currentRound = round;
+    this.foldMs = 0;
     const fit = new Phase<true>('fit', jobId, round, sampled, spec.roundTimeoutMs, clock);
     this.phase = fit;
     sampled.forEach((clientId, index) => {
@@ -75,7 +78,10 @@ export class PlainRoundTraining implements RoundTraining {
           `round ${round}: ${fit.results.size} of ${sampled.length} clients returned an update, the quorum is ${strategy.minFitClients}`,
         );
       }
-      return this.aggregation.finish();
+      const started = performance.now();
+      const result = this.aggregation.finish();
+      summary.aggregationSeconds = (this.foldMs + performance.now() - started) / 1000;
+      return result;
     } finally {
       this.aggregation.dispose();
       this.aggregation = undefined;
@@ -137,12 +143,14 @@ export class PlainRoundTraining implements RoundTraining {
         maxBytes: this.deps.maxPayloadBytes,
         expected: this.specs,
       });
+      const folding = performance.now();
       this.aggregation!.add({
         clientId: info.clientId,
         numExamples: message.numExamples,
         params: flattenParams(params),
         metrics: message.metrics,
       });
+      this.foldMs += performance.now() - folding;
       this.bytesUp += message.params.length;
       if (info.dataFingerprint) this.deps.contributors.set(info.clientId, info.dataFingerprint);
       phase.succeed(info.clientId, true);
