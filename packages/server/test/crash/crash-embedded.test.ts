@@ -1,0 +1,3 @@
+import { describeCrashResume } from './crash.js';
+
+describeCrashResume('embedded');
