@@ -262,6 +262,7 @@ export class JobRunner {
     summary.sampled = sampled.length;
     summary.participants = [...sampled];
     await store.startRound(this.id, round, sampled);
+    this.deps.logger.info({ round, sampled: sampled.length }, `round ${round} started`);
     this.deps.emit({ type: 'round_started', jobId: this.id, round, sampled });
     try {
       const trainingStarted = clock.now();
@@ -289,6 +290,10 @@ export class JobRunner {
       checkpoint: (clock.now() - saving) / 1000,
     };
     summary.seconds = (clock.now() - started) / 1000;
+    this.deps.logger.info(
+      { round, completed: summary.completed, seconds: summary.seconds, accuracy: summary.accuracy },
+      `round ${round} completed`,
+    );
     return summary;
   }
 
