@@ -8,6 +8,7 @@ import { runModelsCommand } from './commands/models.js';
 import { PREDICT_HELP, runPredictCommand } from './commands/predict.js';
 import { runServeCommand, SERVE_HELP } from './commands/serve.js';
 import { runServerCommand, SERVER_HELP } from './commands/server.js';
+import { runStatusCommand, STATUS_HELP } from './commands/status.js';
 
 const HELP = `fedlearn — federated learning in TypeScript
 
@@ -16,6 +17,7 @@ Usage: fedlearn <command> [options]
 Commands:
   demo      a complete federated training on MNIST with N local client processes
   server    run a coordinator
+  status    what a running coordinator is doing: clients, jobs, rounds (control API)
   client    run one client against a coordinator
   models    list, show and promote registered model versions
   predict   predict JSONL/CSV files offline with a registered model
@@ -28,6 +30,7 @@ Run \`fedlearn <command> --help\` for a command's options.
 const HELPS: Record<string, string> = {
   demo: DEMO_HELP,
   server: SERVER_HELP,
+  status: STATUS_HELP,
   client: CLIENT_HELP,
   predict: PREDICT_HELP,
   serve: SERVE_HELP,
@@ -46,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       return runDemoCommand(rest, io, fileURLToPath(import.meta.url));
     case 'server':
       return runServerCommand(rest, io);
+    case 'status':
+      return runStatusCommand(rest, io);
     case 'client':
       return runClientCommand(rest, io);
     case 'models':

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
-import { Coordinator } from '@fedlearn/server';
+import { Coordinator, createCoordinatorStore, storeConfigFromEnv } from '@fedlearn/server';
 import pino from 'pino';
 import { intOption, numberOption } from '../options.js';
 import { roundTable } from '../report.js';
@@ -23,6 +23,10 @@ Usage: fedlearn server [options]
   --home DIR           fedlearn home: checkpoints and the local model registry
                        (default $FEDLEARN_HOME or ./.fedlearn)
   --checkpoints DIR    where global models are written (default <home>/checkpoints)
+
+Jobs, rounds and progress events are kept in the state store: PostgreSQL when DATABASE_URL is set
+(schema "fedlearn"), else the embedded store in <home>/state. A coordinator restarted on the same
+store resumes its unfinished job from the last completed round; jobs wait in a queue.
 
 Every round's model is registered: in the local registry under <home>, or in MLflow when
 MLFLOW_TRACKING_URI is set (artifacts in S3 with AWS_ENDPOINT_URL_S3 and AWS_* credentials).
@@ -66,8 +70,10 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     ...(values.home ? { home: values.home } : {}),
   });
   const lifecycle = createModelLifecycle(lifecycleConfig);
+  const store = await createCoordinatorStore(storeConfigFromEnv(io.env, lifecycleConfig.home));
   const coordinator = await Coordinator.start({
     lifecycle,
+    store,
     host: values.host,
     port: intOption(values.port, 'port', 8700, 0, 65535),
     apiToken,
@@ -104,6 +110,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     await stopped;
   }
   await coordinator.stop();
+  await store.close();
   await lifecycle.close();
   return 0;
 }
