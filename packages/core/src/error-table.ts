@@ -144,7 +144,8 @@ export const ERROR_TABLE = {
   JOB_CONFLICT: {
     http: 409,
     grpc: 'FAILED_PRECONDITION',
-    meaning: 'The job is in a state that does not allow this (e.g. resuming a finished job), or its id exists.',
+    meaning:
+      'The job is in a state that does not allow this (e.g. resuming a finished job), or its id exists.',
   },
   TRANSPORT_CLOSED: { http: 503, grpc: 'UNAVAILABLE', meaning: 'The connection to the peer is closed.' },
   TRAINING_FAILED: {
