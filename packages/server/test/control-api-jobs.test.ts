@@ -1,7 +1,7 @@
 import { encodeParams } from '@fedlearn/core';
 import { describe, expect, it } from 'vitest';
 import {
-  API_TOKEN,
+  apiCaller,
   arithmeticTrainer,
   cleanupAfterEach,
   closeAll,
@@ -17,15 +17,7 @@ const INITIAL = Buffer.from(encodeParams(params([1, 2, 3, 4]))).toString('base64
 async function setup(options: Parameters<typeof startCoordinator>[0] = {}) {
   const { coordinator, logs } = await startCoordinator(options);
   cleanups.push(() => coordinator.stop());
-  const call = (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
-    fetch(`${coordinator.url}${path}`, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${API_TOKEN}`,
-        ...(init.body ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-    });
+  const call = apiCaller(coordinator);
   return { coordinator, logs, call };
 }
 

@@ -50,6 +50,19 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> = {}
   return { coordinator, logs: records };
 }
 
+/** `fetch` against the coordinator's control API with the API token (and JSON when there is a body). */
+export function apiCaller(coordinator: Coordinator) {
+  return (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
+    fetch(`${coordinator.url}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${API_TOKEN}`,
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+    });
+}
+
 /** Resolves with the first coordinator event that matches. */
 export function nextEvent<T extends CoordinatorEvent['type']>(
   coordinator: Coordinator,

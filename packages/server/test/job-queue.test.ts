@@ -1,7 +1,7 @@
 import { decodeParams, encodeParams, flattenParams } from '@fedlearn/core';
 import { describe, expect, it } from 'vitest';
 import {
-  API_TOKEN,
+  apiCaller,
   arithmeticTrainer,
   cleanupAfterEach,
   closeAll,
@@ -19,15 +19,7 @@ const INITIAL = Buffer.from(encodeParams(params([1, 2, 3, 4]))).toString('base64
 async function setup() {
   const { coordinator, logs } = await startCoordinator();
   cleanups.push(() => coordinator.stop());
-  const call = (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
-    fetch(`${coordinator.url}${path}`, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${API_TOKEN}`,
-        ...(init.body ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-    });
+  const call = apiCaller(coordinator);
   const json = async (path: string, init?: Parameters<typeof call>[1]) => (await call(path, init)).json();
   return { coordinator, logs, call, json };
 }

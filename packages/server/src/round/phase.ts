@@ -59,6 +59,13 @@ export class Phase<Result> {
     this.settle(clientId);
   }
 
+  /** A client reported (or caused) an error for `jobId`/`round`: it fails here if this phase awaits it. */
+  clientError(clientId: string, jobId: string | undefined, round: number | undefined): void {
+    if (this.isOpen && this.jobId === jobId && this.round === round && this.pending.has(clientId)) {
+      this.fail(clientId);
+    }
+  }
+
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;

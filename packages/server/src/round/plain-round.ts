@@ -100,10 +100,7 @@ export class PlainRoundTraining implements RoundTraining {
   }
 
   onClientError(clientId: string, jobId: string | undefined, round: number | undefined): void {
-    const phase = this.phase;
-    if (phase?.isOpen && phase.jobId === jobId && phase.round === round && phase.pending.has(clientId)) {
-      phase.fail(clientId);
-    }
+    this.phase?.clientError(clientId, jobId, round);
   }
 
   clientLeft(clientId: string): void {
