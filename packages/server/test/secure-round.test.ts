@@ -267,10 +267,10 @@ describe('secure aggregation in a job (real sockets)', { timeout: HANG_TIMEOUT_M
     await nextEvent(coordinator, 'client_joined', (e) => e.connected === 4);
     const started = nextEvent(coordinator, 'round_started');
     const job = await submit(coordinator, 4);
-    // The job's initial weights were decoded as it started; from here on nothing may decode.
+    expect((await started).sampled.sort()).toEqual(['c0', 'c1', 'c2']);
+    // The job's initial weights were decoded before its first round started; from here on nothing may decode.
     vi.mocked(decodeParams).mockClear();
     vi.mocked(flattenParams).mockClear();
-    expect((await started).sampled.sort()).toEqual(['c0', 'c1', 'c2']);
     // Not even a valid weights payload: a secure round must refuse it before any decoding.
     raw.sendMessage({
       type: 'fit_res',
