@@ -235,17 +235,16 @@ export class Coordinator {
   }
 
   /**
-   * A job's current global model: the running job's in memory, else the checkpoint of its last
-   * completed round; undefined before it has one.
+   * A job's current global model: the checkpoint of its last completed round (round 0, the initial
+   * model, while the first round of the running job is in flight); undefined before it has one.
    */
   async currentModel(id: string): Promise<{ round: number; params: ModelParams } | undefined> {
     const job = this.scheduler.get(id);
-    const runner = this.scheduler.current;
-    if (runner?.id === id) {
-      const params = runner.currentParams();
-      return params && { round: job.rounds.at(-1)?.round ?? 0, params };
-    }
-    return this.scheduler.storedModel(id);
+    const stored = await this.scheduler.storedModel(id);
+    if (stored) return stored;
+    // Before its first round completes, a running job's model is its initial one (round 0).
+    const params = this.scheduler.current?.id === job.id ? this.scheduler.current.currentParams() : undefined;
+    return params && { round: 0, params };
   }
 
   /** Resolves with the job once it has finished, whatever its outcome. */

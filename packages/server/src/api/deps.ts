@@ -15,7 +15,7 @@ export interface ControlApiDeps {
   metrics: { registry: Registry; error(code: string): void };
   clients: ClientRegistry;
   jobs: ReadonlyMap<string, JobState>;
-  feed: Pick<JobFeed, 'subscribe' | 'replay'>;
+  feed: Pick<JobFeed, 'subscribe' | 'replay' | 'flushed'>;
   queue(): JobState[];
   submit(input: JobSpecInput, options: SubmitOptions): Promise<{ job: JobState; created: boolean }>;
   cancelJob(id: string): Promise<JobState>;

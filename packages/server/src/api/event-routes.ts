@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { JobEvent } from '../store/index.js';
 import type { ControlApiDeps } from './deps.js';
 
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
 /**
  * `GET /v1/jobs/:id/events`: a job's progress as server-sent events. Each event carries its
  * number (`id:`), so a client that reconnects with `Last-Event-ID` gets what it missed from the
@@ -68,10 +70,18 @@ export async function eventRoutes(app: FastifyInstance, deps: ControlApiDeps): P
         connection: 'keep-alive',
       });
       stream.write(': fedlearn job events\n\n');
-      request.raw.on('close', end);
+      // The response's close is the client going away (the request's fires once it has been read).
+      stream.on('close', end);
       for (const event of replay) send(event);
       live = true;
       for (const event of held.splice(0)) send(event);
+      if (!ended && FINISHED.has(deps.jobs.get(jobId)?.status ?? '')) {
+        // A finished job whose last events were lost (a crash between storing the round and its
+        // event) would otherwise leave the stream open forever: send what is stored, then end.
+        await deps.feed.flushed();
+        for (const event of await deps.feed.replay(jobId, lastSent)) send(event);
+        end();
+      }
     },
   );
 }
