@@ -1,13 +1,15 @@
+import rateLimit from '@fastify/rate-limit';
 import { FedlearnError, toFedlearnError } from '@fedlearn/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Coordinator } from './coordinator.js';
 import { fromFastifyError, sendError } from './http-errors.js';
+import { unauthorized } from './identity/admin-tokens.js';
+import { enrollmentRoutes } from './identity/routes.js';
 import type { JobSpecInput } from './job-spec.js';
-import { tokenMatches } from './tokens.js';
 
 /**
  * The control API: `GET /healthz` and `GET /metrics` are open; everything under `/v1` needs
- * `Authorization: Bearer <apiToken>`.
+ * `Authorization: Bearer <token>`: the admin token for anything, the read token for GET/HEAD.
  */
 export async function controlApi(
   app: FastifyInstance,
@@ -20,6 +22,17 @@ export async function controlApi(
     return sendError(reply, toFedlearnError(error));
   });
 
+  // Counted before authentication, so guessing tokens is limited too.
+  await app.register(rateLimit, {
+    max: coordinator.config.rateLimits.apiPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) =>
+      new FedlearnError(
+        'RATE_LIMITED',
+        `rate limit: ${context.max} requests per ${context.after}; retry later`,
+      ),
+  });
+
   // Bodies are JSON only: anything else is answered 415, not parsed as a string and misread.
   app.removeContentTypeParser('text/plain');
 
@@ -30,7 +43,7 @@ export async function controlApi(
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if ((path === '/v1' || path.startsWith('/v1/')) && !isAuthenticated(request))
+    if ((path === '/v1' || path.startsWith('/v1/')) && !coordinator.apiAccess.scopeOf(request))
       return sendError(reply, unauthorized());
     const allowed = routes.filter((r) => r.pattern.test(path)).map((r) => r.method);
     if (allowed.length > 0) {
@@ -42,14 +55,6 @@ export async function controlApi(
     return sendError(reply, new FedlearnError('ROUTE_NOT_FOUND', 'no such route'));
   });
 
-  const isAuthenticated = (request: FastifyRequest) => {
-    const header = request.headers.authorization ?? '';
-    return header.startsWith('Bearer ') && tokenMatches(coordinator.config.apiToken, header.slice(7));
-  };
-  const authenticate = async (request: FastifyRequest) => {
-    if (!isAuthenticated(request)) throw unauthorized();
-  };
-
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/metrics', async (_request, reply) =>
     reply
@@ -58,7 +63,8 @@ export async function controlApi(
   );
 
   await app.register(async (v1) => {
-    v1.addHook('onRequest', authenticate);
+    v1.addHook('onRequest', async (request) => coordinator.apiAccess.authorize(request));
+    await v1.register(enrollmentRoutes, { enrollments: coordinator.enrollments });
     v1.get('/v1/status', async () => {
       const running = [...coordinator.jobs.values()].find((j) => j.status === 'running');
       return {
@@ -94,13 +100,6 @@ export async function controlApi(
       jobView(coordinator.cancelJob(request.params.id)),
     );
   });
-}
-
-function unauthorized(): FedlearnError {
-  return new FedlearnError(
-    'UNAUTHORIZED',
-    'missing or wrong bearer token: send Authorization: Bearer <api token>',
-  );
 }
 
 function jobView(job: import('./events.js').JobState) {

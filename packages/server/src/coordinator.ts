@@ -23,11 +23,16 @@ import { ClientConnection } from './connection.js';
 import { controlApi } from './control-api.js';
 import type { CoordinatorEvent, JobState, ServerEvaluator } from './events.js';
 import { clientErrorHandler, frameworkErrors } from './http-errors.js';
+import { ApiAccess } from './identity/admin-tokens.js';
+import { ClientEnrollments } from './identity/enrollment.js';
+import { withEnrolledIdentities } from './identity/job-identities.js';
+import { TokenBucketLimiter } from './identity/rate-limit.js';
 import { JobRunner } from './job-runner.js';
 import { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { ModelRecorder } from './model-recorder.js';
-import { clientTokenGuard } from './tokens.js';
+import type { CoordinatorStore } from './store/coordinator-store.js';
+import { clientTokenGuard, connectionRateLimit } from './tokens.js';
 
 export interface CoordinatorOptions extends CoordinatorConfigInput {
   logger?: Logger;
@@ -43,6 +48,8 @@ export interface CoordinatorOptions extends CoordinatorConfigInput {
    * encapsulated Fastify plugin. Each route does its own authentication.
    */
   extraRoutes?: (app: FastifyInstance) => Promise<void>;
+  /** Durable state; client enrollments and revocations are kept here (in memory without one). */
+  store?: CoordinatorStore;
 }
 
 type Listener = (event: CoordinatorEvent) => void;
@@ -63,6 +70,8 @@ export class Coordinator {
   private readonly listeners = new Set<Listener>();
   private runner: JobRunner | undefined;
   private readonly connections = new Set<ClientConnection>();
+  /** Socket handshakes and hellos per peer address. */
+  private readonly attempts: TokenBucketLimiter;
 
   private constructor(
     readonly config: ReturnType<typeof parseCoordinatorConfig>,
@@ -73,7 +82,15 @@ export class Coordinator {
     private readonly makeStrategy: (spec: JobSpec) => Strategy,
     private readonly http: FastifyInstance,
     private readonly io: SocketServer,
-  ) {}
+    readonly enrollments: ClientEnrollments,
+    readonly apiAccess: ApiAccess,
+  ) {
+    this.attempts = new TokenBucketLimiter({
+      burst: config.rateLimits.connectionBurst,
+      perSecond: config.rateLimits.connectionsPerSecond,
+      clock,
+    });
+  }
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const {
@@ -83,13 +100,18 @@ export class Coordinator {
       lifecycle,
       strategy,
       extraRoutes,
+      store,
       ...configInput
     } = options;
     const config = parseCoordinatorConfig(configInput);
     const logger = givenLogger ?? pino({ name: 'fedlearn-coordinator' });
-    const https = config.tls
-      ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) }
-      : null;
+    const https = config.tls ? readTlsFiles(config.tls) : null;
+    const theClock = clock ?? systemClock;
+    const enrollments = await ClientEnrollments.open({ ...(store ? { store } : {}), clock: theClock });
+    const apiAccess = new ApiAccess([
+      { token: config.apiToken, scope: 'admin' },
+      ...(config.apiReadToken ? [{ token: config.apiReadToken, scope: 'read' as const }] : []),
+    ]);
     const http = Fastify({
       // Request logs would drown the round logs; failures are logged by the error handler.
       loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }),
@@ -105,12 +127,14 @@ export class Coordinator {
     const coordinator = new Coordinator(
       config,
       logger,
-      clock ?? systemClock,
+      theClock,
       evaluator,
       lifecycle,
       strategy ?? ((spec) => createStrategy(spec.strategy)),
       http,
       io,
+      enrollments,
+      apiAccess,
     );
     coordinator.attachSockets();
     await http.register(controlApi, { coordinator });
@@ -138,7 +162,9 @@ export class Coordinator {
 
   /** Queues a job and starts it at once. Only one job runs at a time. */
   submitJob(input: JobSpecInput): JobState {
-    const spec = parseJobSpec(input);
+    const spec = parseJobSpec(
+      withEnrolledIdentities(input, this.enrollments, this.config.clientAuth === 'enrolled'),
+    );
     if (this.runner) {
       throw new FedlearnError(
         'JOB_CONFLICT',
@@ -218,7 +244,9 @@ export class Coordinator {
   }
 
   private attachSockets(): void {
+    this.io.use(connectionRateLimit(this.attempts, this.logger));
     this.io.use(clientTokenGuard(this.config.clientToken, this.logger));
+    this.enrollments.onRevoked((clientId) => this.cutOff(clientId));
     this.io.on('connection', (socket) => {
       const connection = new ClientConnection(socket, {
         maxPayloadBytes: this.config.maxPayloadBytes,
@@ -290,11 +318,38 @@ export class Coordinator {
     }
   }
 
+  /** A revoked client is dropped from the registry (and its round) at once, then disconnected. */
+  private cutOff(clientId: string): void {
+    const client = this.clients.get(clientId);
+    if (!client) return;
+    this.clients.remove(client.connection);
+    this.clientLeft(clientId, 'revoked');
+    client.connection.refuse(
+      new FedlearnError('CLIENT_REVOKED', `client ${clientId} was revoked`),
+      undefined,
+      {},
+      true,
+    );
+  }
+
   private onHello(connection: ClientConnection, hello: Extract<ClientMessage, { type: 'hello' }>): void {
+    if (!this.attempts.take(connection.socket.handshake.address)) {
+      return connection.refuse(
+        new FedlearnError('RATE_LIMITED', 'too many connection attempts from this address; retry later'),
+        'hello',
+        {},
+        true,
+      );
+    }
     try {
       assertCompatibleProtocol(hello.protocolVersion);
     } catch (error) {
       return connection.refuse(toFedlearnError(error), 'hello', {}, true);
+    }
+    // Refused before registering: a hello that does not prove its id displaces nobody.
+    if (this.config.clientAuth === 'enrolled') {
+      const verdict = this.enrollments.verify(hello.clientId, hello.credential);
+      if (!verdict.ok) return connection.refuse(verdict.error, 'hello', {}, true);
     }
     const { replaced, renamedFrom } = this.clients.register(connection, hello, this.clock.now());
     if (renamedFrom !== undefined) this.clientLeft(renamedFrom, 'said hello again as another client');
@@ -319,4 +374,18 @@ export class Coordinator {
     );
     this.emit({ type: 'client_joined', clientId: hello.clientId, connected: this.clients.size });
   }
+}
+
+/** Reads the certificate and key; a missing or unreadable file is a config error naming the field. */
+function readTlsFiles(tls: { key: string; cert: string }): { key: Buffer; cert: Buffer } {
+  const read = (field: 'key' | 'cert') => {
+    try {
+      return readFileSync(tls[field]);
+    } catch (error) {
+      throw new FedlearnError('INVALID_CONFIG', `cannot read the TLS ${field} file (tls.${field})`, {
+        cause: error,
+      });
+    }
+  };
+  return { key: read('key'), cert: read('cert') };
 }

@@ -23,3 +23,17 @@ export function clientTokenGuard(expected: string, logger: Logger) {
     next(error);
   };
 }
+
+/** socket.io middleware: refuses a handshake once its address has used up its attempts. */
+export function connectionRateLimit(limiter: { take(key: string): boolean }, logger: Logger) {
+  return (socket: Socket, next: (error?: Error) => void): void => {
+    if (limiter.take(socket.handshake.address)) return next();
+    logger.warn({ address: socket.handshake.address }, 'client refused: too many connection attempts');
+    const error = new Error('rate limited: too many connection attempts') as Error & { data: unknown };
+    error.data = {
+      code: 'RATE_LIMITED',
+      message: 'too many connection attempts from this address; retry later',
+    };
+    next(error);
+  };
+}

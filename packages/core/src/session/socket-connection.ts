@@ -41,6 +41,8 @@ export interface SessionConnectionOptions {
   secureAggregation?: boolean;
   /** Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`. */
   secagg?: SecAggClientSettings;
+  /** The credential issued at enrollment (a coordinator that requires enrollment checks it). */
+  credential?: string;
   randomBytes?: RandomBytes;
   /** Times the reconnection after the coordinator closed the socket (injected in tests). */
   clock?: Clock;
@@ -93,6 +95,7 @@ export class SessionConnection {
       runtime: options.runtime,
       ...(options.secureAggregation === undefined ? {} : { secureAggregation: options.secureAggregation }),
       ...(options.secagg ? { secagg: options.secagg } : {}),
+      ...(options.credential ? { credential: options.credential } : {}),
       ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
       onEvent: (event) => this.onSessionEvent(event),
     });
@@ -161,8 +164,9 @@ export class SessionConnection {
     });
     socket.on('connect_error', (error: Error & { data?: { code?: unknown; message?: string } }) => {
       const code = error.data?.code;
-      if (isErrorCode(code) && code === 'UNAUTHORIZED') {
-        this.fail(new FedlearnError('UNAUTHORIZED', error.data?.message ?? error.message));
+      // Retrying cannot fix a refused token, and a flood of retries is what the rate limit stops.
+      if (isErrorCode(code) && (code === 'UNAUTHORIZED' || code === 'RATE_LIMITED')) {
+        this.fail(new FedlearnError(code, error.data?.message ?? error.message));
         return;
       }
       const fatal = this.options.classifyConnectError?.(error);
