@@ -22,16 +22,20 @@ export async function controlApi(
     return sendError(reply, toFedlearnError(error));
   });
 
-  // Counted before authentication, so guessing tokens is limited too.
+  // A hook of this context, added before the token check, so guessing tokens is limited too
+  // (the plugin's per-route hooks would run after it).
   await app.register(rateLimit, {
-    max: coordinator.config.rateLimits.apiPerMinute,
-    timeWindow: 60_000,
+    global: false,
     errorResponseBuilder: (_request, context) =>
       new FedlearnError(
         'RATE_LIMITED',
         `rate limit: ${context.max} requests per ${context.after}; retry later`,
       ),
   });
+  app.addHook(
+    'onRequest',
+    app.rateLimit({ max: coordinator.config.rateLimits.apiPerMinute, timeWindow: 60_000 }),
+  );
 
   // Bodies are JSON only: anything else is answered 415, not parsed as a string and misread.
   app.removeContentTypeParser('text/plain');

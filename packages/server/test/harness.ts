@@ -142,7 +142,7 @@ export class TestClient {
   private readonly assembler = new FrameAssembler({ maxPayloadBytes: 1 << 24 });
   private transfer = 0;
 
-  constructor(url: string, clientId: string, trainer: Trainer, token = CLIENT_TOKEN) {
+  constructor(url: string, clientId: string, trainer: Trainer, token = CLIENT_TOKEN, credential?: string) {
     this.socket = io(url, {
       auth: { token },
       transports: ['websocket'],
@@ -154,6 +154,7 @@ export class TestClient {
       trainer,
       transport: { send: async (m) => this.send(m) },
       onEvent: (e) => this.events.push(e),
+      ...(credential ? { credential } : {}),
     });
     this.socket.on('connect', () => void this.session.connected());
     this.socket.on(FRAME_EVENT, (frame: unknown) => {
@@ -218,7 +219,12 @@ export class RawClient {
     });
   }
 
-  hello(clientId: string, protocolVersion = PROTOCOL_VERSION, numExamples = 10): void {
+  hello(
+    clientId: string,
+    protocolVersion = PROTOCOL_VERSION,
+    numExamples = 10,
+    extra: Record<string, unknown> = {},
+  ): void {
     this.sendRaw({
       f: 'm',
       msg: {
@@ -228,6 +234,7 @@ export class RawClient {
         numExamples,
         numEvalExamples: 0,
         capabilities: { secagg: false, backend: 'raw' },
+        ...extra,
       },
     });
   }
