@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClientEvent, FederatedClient } from '@fedlearn/client-node';
-import type { Trainer } from '@fedlearn/core';
 import { Coordinator } from '@fedlearn/server';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import type { CommandIo } from '../src/commands/io.js';
 import { runServerCommand } from '../src/commands/server.js';
 import { readCredential, readIdentity } from '../src/identity-files.js';
 import { secretFromEnv } from '../src/options.js';
+import { idleTrainer } from './idle-trainer.js';
 
 const API_TOKEN = 'enroll-api-token-0123456789';
 const CLIENT_TOKEN = 'enroll-client-token-0123456789';
@@ -24,17 +24,6 @@ function memoryIo(env: Record<string, string | undefined>): CommandIo & { out: s
   const out: string[] = [];
   return { out, stdout: (t) => void out.push(t), stderr: (t) => void out.push(t), env, cwd: tmpdir() };
 }
-
-/** Never asked to train: these tests end once the client is welcomed or refused. */
-const idleTrainer: Trainer = {
-  numExamples: 1,
-  numEvalExamples: 0,
-  backend: 'none',
-  specs: () => [],
-  getParameters: () => Promise.reject(new Error('not used')),
-  fit: () => Promise.reject(new Error('not used')),
-  evaluate: () => Promise.reject(new Error('not used')),
-};
 
 /** Runs a client until it is welcomed (resolves 'welcome') or ends with a fatal error (its code). */
 function welcomeOrRefusal(url: string, clientId: string, credential: string | undefined): Promise<string> {

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ErrorCode } from '@fedlearn/core';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 
@@ -15,12 +16,7 @@ export function clientTokenGuard(expected: string, logger: Logger) {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (tokenMatches(expected, token)) return next();
     logger.warn({ address: socket.handshake.address }, 'client refused: bad or missing token');
-    const error = new Error('unauthorized: bad or missing client token') as Error & { data: unknown };
-    error.data = {
-      code: 'UNAUTHORIZED',
-      message: 'bad or missing client token; pass the coordinator client token',
-    };
-    next(error);
+    next(handshakeRefusal('UNAUTHORIZED', 'bad or missing client token; pass the coordinator client token'));
   };
 }
 
@@ -36,4 +32,9 @@ export function connectionRateLimit(limiter: { take(key: string): boolean }, log
     };
     next(error);
   };
+}
+
+/** A handshake refusal as socket.io delivers it: the client's `connect_error` carries `data`. */
+function handshakeRefusal(code: ErrorCode, message: string): Error {
+  return Object.assign(new Error(`${code}: ${message}`), { data: { code, message } });
 }

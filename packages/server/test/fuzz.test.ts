@@ -16,6 +16,7 @@ import {
   arithmeticTrainer,
   CLIENT_TOKEN,
   cleanupAfterEach,
+  enrollClient,
   nextEvent,
   params,
   RawClient,
@@ -134,19 +135,6 @@ async function opened(url: string): Promise<RawClient> {
   return client;
 }
 
-async function enroll(coordinator: Coordinator, clientId: string): Promise<string> {
-  const response = await fetch(`${coordinator.url}/v1/enrollments`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      clientId,
-      identityPublicKey: Buffer.from(generateIdentity(cryptoRandomBytes).publicKey).toString('base64'),
-    }),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { credential: string }).credential;
-}
-
 const PATHS = [
   '/v1/jobs',
   '/v1/jobs/x',
@@ -223,7 +211,7 @@ describe('fuzz: random and malformed input at both edges', () => {
     cleanups.push(() => coordinator.stop());
     const credentials = new Map<string, string>();
     for (const id of ['legit-1', 'legit-2', 'legit-3', 'fuzzer'])
-      credentials.set(id, await enroll(coordinator, id));
+      credentials.set(id, await enrollClient(coordinator, id));
 
     // 1. Frames on sockets that never said hello: one typed refusal each.
     const unidentified = await Promise.all(Array.from({ length: SOCKETS }, () => opened(coordinator.url)));

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import {
   type ClientMessage,
   ClientSession,
+  cryptoRandomBytes,
   FRAME_EVENT,
   FrameAssembler,
+  generateIdentity,
   ManualClock,
   type ModelParams,
   PROTOCOL_VERSION,
@@ -280,4 +282,19 @@ export function cleanupAfterEach(): (() => Promise<void> | void)[] {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
   return cleanups;
+}
+
+/** Enrolls `clientId` over the control API (with a fresh identity key unless given one); returns its credential. */
+export async function enrollClient(
+  coordinator: Coordinator,
+  clientId: string,
+  identityPublicKey = Buffer.from(generateIdentity(cryptoRandomBytes).publicKey).toString('base64'),
+): Promise<string> {
+  const response = await fetch(`${coordinator.url}/v1/enrollments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ clientId, identityPublicKey }),
+  });
+  if (response.status !== 201) throw new Error(`enrolling ${clientId} answered ${response.status}`);
+  return ((await response.json()) as { credential: string }).credential;
 }

@@ -11,6 +11,7 @@ import {
   arithmeticTrainer,
   CLIENT_TOKEN,
   cleanupAfterEach,
+  enrollClient,
   isError,
   isType,
   nextEvent,
@@ -41,18 +42,6 @@ function api(
 
 const publicKey = () => Buffer.from(generateIdentity(cryptoRandomBytes).publicKey).toString('base64');
 
-async function enroll(coordinator: Coordinator, clientId: string, identityPublicKey = publicKey()) {
-  const response = await api(coordinator, '/v1/enrollments', {
-    method: 'POST',
-    body: { clientId, identityPublicKey },
-  });
-  expect(response.status).toBe(201);
-  expect(response.headers.get('cache-control')).toBe('no-store');
-  const body = (await response.json()) as { credential: string; clientId: string };
-  expect(body.clientId).toBe(clientId);
-  return body.credential;
-}
-
 async function enrolledCoordinator(options: Parameters<typeof startCoordinator>[0] = {}) {
   const started = await startCoordinator({ clientAuth: 'enrolled', apiReadToken: READ_TOKEN, ...options });
   cleanups.push(() => started.coordinator.stop());
@@ -79,8 +68,8 @@ function expectNoSecretIn(logs: unknown[], secrets: string[]): void {
 describe('client identity (attacks on enrollment)', () => {
   it('refuses a hello with no credential, a wrong one, another client’s, or for an unknown id', async () => {
     const { coordinator, logs } = await enrolledCoordinator();
-    const alice = await enroll(coordinator, 'alice');
-    const bob = await enroll(coordinator, 'bob');
+    const alice = await enrollClient(coordinator, 'alice');
+    const bob = await enrollClient(coordinator, 'bob');
 
     const attempts: [string, Record<string, unknown>][] = [
       ['alice', {}],
@@ -106,7 +95,7 @@ describe('client identity (attacks on enrollment)', () => {
 
   it('does not let a second connection take over a connected id without its credential', async () => {
     const { coordinator } = await enrolledCoordinator();
-    const credential = await enroll(coordinator, 'alice');
+    const credential = await enrollClient(coordinator, 'alice');
     const { raw: first } = await helloAnswer(coordinator, 'alice', { credential });
     const owner = coordinator.clients.get('alice')?.connection.id;
     expect(owner).toBe(first.socket.id);
@@ -131,8 +120,8 @@ describe('client identity (attacks on enrollment)', () => {
     const store = await EmbeddedCoordinatorStore.open({ dir: join(dataDir, 'state') });
     cleanups.push(() => store.close());
     const first = await enrolledCoordinator({ store });
-    const kept = await enroll(first.coordinator, 'kept');
-    const gone = await enroll(first.coordinator, 'gone');
+    const kept = await enrollClient(first.coordinator, 'kept');
+    const gone = await enrollClient(first.coordinator, 'gone');
     expect((await api(first.coordinator, '/v1/enrollments/gone/revoke', { method: 'POST' })).status).toBe(
       200,
     );
@@ -159,7 +148,7 @@ describe('client identity (attacks on enrollment)', () => {
   it('cuts off a client revoked in the middle of a job, and the round completes without it', async () => {
     const { coordinator, logs } = await enrolledCoordinator();
     const credentials = new Map<string, string>();
-    for (const id of ['a', 'b', 'c']) credentials.set(id, await enroll(coordinator, id));
+    for (const id of ['a', 'b', 'c']) credentials.set(id, await enrollClient(coordinator, id));
     const clients = ['a', 'b', 'c'].map(
       (id, i) =>
         new TestClient(coordinator.url, id, arithmeticTrainer(i + 1, 10), CLIENT_TOKEN, credentials.get(id)),
@@ -201,7 +190,7 @@ describe('client identity (attacks on enrollment)', () => {
     for (const id of ['k1', 'k2', 'k3']) {
       const key = generateIdentity(cryptoRandomBytes).publicKey;
       keys.set(id, Buffer.from(key).toString('hex'));
-      await enroll(coordinator, id, Buffer.from(key).toString('base64'));
+      await enrollClient(coordinator, id, Buffer.from(key).toString('base64'));
     }
     await api(coordinator, '/v1/enrollments/k3/revoke', { method: 'POST' });
     const malicious = {
@@ -211,7 +200,7 @@ describe('client identity (attacks on enrollment)', () => {
     };
     // Two unrevoked clients are fewer than secure aggregation's three.
     expect(() => coordinator.submitJob(malicious as never)).toThrow(/minFitClients/);
-    await enroll(coordinator, 'k4');
+    await enrollClient(coordinator, 'k4');
     const job = coordinator.submitJob({ ...malicious, strategy: { minFitClients: 3 } } as never);
     cleanups.push(() => void coordinator.cancelJob(job.id));
     expect(Object.keys(job.spec.secagg.identities ?? {}).sort()).toEqual(['k1', 'k2', 'k4']);
@@ -232,7 +221,7 @@ describe('client identity (attacks on enrollment)', () => {
 describe('control API tokens', () => {
   it('lets a read token look but not change, and a client credential open nothing', async () => {
     const { coordinator } = await enrolledCoordinator();
-    const credential = await enroll(coordinator, 'alice');
+    const credential = await enrollClient(coordinator, 'alice');
     expect((await api(coordinator, '/v1/enrollments', { token: READ_TOKEN })).status).toBe(200);
     expect((await api(coordinator, '/v1/jobs', { token: READ_TOKEN })).status).toBe(200);
     for (const [path, body] of [
@@ -267,7 +256,13 @@ describe('control API tokens', () => {
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('INVALID_ARGUMENT');
     }
-    await enroll(coordinator, 'x');
+    const first = await api(coordinator, '/v1/enrollments', {
+      method: 'POST',
+      body: { clientId: 'x', identityPublicKey: publicKey() },
+    });
+    expect(first.status).toBe(201);
+    // The credential is in this answer only: nothing on its way may keep it.
+    expect(first.headers.get('cache-control')).toBe('no-store');
     const again = await api(coordinator, '/v1/enrollments', {
       method: 'POST',
       body: { clientId: 'x', identityPublicKey: publicKey() },
@@ -319,7 +314,7 @@ describe('rate limits', () => {
       clock,
       rateLimits: { connectionBurst: 2, connectionsPerSecond: 1 },
     });
-    await enroll(coordinator, 'alice');
+    await enrollClient(coordinator, 'alice');
     // One handshake token is spent connecting, the second on the first guess; the next is refused.
     const { answer } = await helloAnswer(coordinator, 'alice', {
       credential: 'guess-1-guess-1-guess-1-guess-1-guess-1-gu',

@@ -1,7 +1,7 @@
 import { type Clock, clientIdSchema, FedlearnError } from '@fedlearn/core';
 import { z } from 'zod';
 import type { CoordinatorStore } from '../store/coordinator-store.js';
-import type { ClientEnrollment } from '../store/records.js';
+import { type ClientEnrollment, describeIssues } from '../store/records.js';
 import { credentialMatches, issueCredential } from './credentials.js';
 
 const base64Key = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'an Ed25519 public key: base64 of 32 bytes');
@@ -49,11 +49,7 @@ export class ClientEnrollments {
   async enroll(input: unknown): Promise<{ enrollment: ClientEnrollment; credential: string }> {
     const parsed = enrollRequestSchema.safeParse(input);
     if (!parsed.success) {
-      const issues = parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; ');
-      throw new FedlearnError('INVALID_ARGUMENT', `invalid enrollment: ${issues}`);
+      throw new FedlearnError('INVALID_ARGUMENT', `invalid enrollment: ${describeIssues(parsed.error)}`);
     }
     const { clientId, identityPublicKey } = parsed.data;
     if (this.records.has(clientId)) {
