@@ -3,14 +3,12 @@ import {
   createRng,
   cryptoRandomBytes,
   encodeParams,
-  generateIdentity,
   httpStatusOf,
   isErrorCode,
   PROTOCOL_VERSION,
   type Rng,
 } from '@fedlearn/core';
 import { describe, expect, it } from 'vitest';
-import type { Coordinator } from '../src/index.js';
 import {
   API_TOKEN,
   arithmeticTrainer,

@@ -268,6 +268,16 @@ describe('control API tokens', () => {
       body: { clientId: 'x', identityPublicKey: publicKey() },
     });
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe('DUPLICATE_CLIENT');
+    // Concurrent duplicates: one credential is issued, the others are refused.
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        api(coordinator, '/v1/enrollments', {
+          method: 'POST',
+          body: { clientId: 'y', identityPublicKey: publicKey() },
+        }),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
     const shown = await (await api(coordinator, '/v1/enrollments/x')).json();
     expect(Object.keys(shown as object).sort()).toEqual([
       'clientId',

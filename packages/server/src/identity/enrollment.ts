@@ -31,6 +31,8 @@ export type HelloVerdict = { ok: true } | { ok: false; error: FedlearnError };
  */
 export class ClientEnrollments {
   private readonly records = new Map<string, ClientEnrollment>();
+  /** Ids being enrolled right now: a concurrent duplicate is refused, never issued a second credential. */
+  private readonly enrolling = new Set<string>();
   private readonly revokedListeners = new Set<(clientId: string) => void>();
 
   private constructor(
@@ -52,7 +54,7 @@ export class ClientEnrollments {
       throw new FedlearnError('INVALID_ARGUMENT', `invalid enrollment: ${describeIssues(parsed.error)}`);
     }
     const { clientId, identityPublicKey } = parsed.data;
-    if (this.records.has(clientId)) {
+    if (this.records.has(clientId) || this.enrolling.has(clientId)) {
       throw new FedlearnError('DUPLICATE_CLIENT', `client ${clientId} is enrolled already (revoked or not)`);
     }
     const { credential, secretHash } = issueCredential();
@@ -61,11 +63,16 @@ export class ClientEnrollments {
         ? Buffer.from(identityPublicKey, 'hex').toString('base64')
         : identityPublicKey;
     const fresh = { id: clientId, identityPublicKey: key, secretHash };
-    const enrollment = this.store
-      ? await this.store.enrollClient(fresh)
-      : { ...fresh, createdAt: new Date(this.clock.now()).toISOString() };
-    this.records.set(clientId, enrollment);
-    return { enrollment, credential };
+    this.enrolling.add(clientId);
+    try {
+      const enrollment = this.store
+        ? await this.store.enrollClient(fresh)
+        : { ...fresh, createdAt: new Date(this.clock.now()).toISOString() };
+      this.records.set(clientId, enrollment);
+      return { enrollment, credential };
+    } finally {
+      this.enrolling.delete(clientId);
+    }
   }
 
   /** Revokes a client and tells the listeners (the coordinator cuts it off). Idempotent. */
