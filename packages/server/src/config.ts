@@ -24,7 +24,7 @@ export const coordinatorConfigSchema = z.object({
   /** Per peer address: socket handshakes and hellos (token bucket), control-API requests (per minute). */
   rateLimits: z
     .object({
-      connectionBurst: z.number().int().positive().default(2000),
+      connectionBurst: z.number().int().positive().default(5000),
       connectionsPerSecond: z.number().positive().default(100),
       apiPerMinute: z.number().int().positive().default(6000),
     })

@@ -334,12 +334,13 @@ export class Coordinator {
 
   private onHello(connection: ClientConnection, hello: Extract<ClientMessage, { type: 'hello' }>): void {
     if (!this.attempts.take(connection.socket.handshake.address)) {
-      return connection.refuse(
+      // Not fatal: the client comes back after its backoff, when the bucket has refilled.
+      connection.refuse(
         new FedlearnError('RATE_LIMITED', 'too many connection attempts from this address; retry later'),
         'hello',
-        {},
-        true,
       );
+      setImmediate(() => connection.disconnect());
+      return;
     }
     try {
       assertCompatibleProtocol(hello.protocolVersion);

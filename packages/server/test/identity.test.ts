@@ -335,6 +335,31 @@ describe('rate limits', () => {
     await expect(next.connected()).rejects.toMatchObject({ data: { code: 'RATE_LIMITED' } });
   });
 
+  it('refuses a hello past the limit without ending the client: it may come back once refilled', async () => {
+    const clock = testClock();
+    const { coordinator } = await enrolledCoordinator({
+      clock,
+      rateLimits: { connectionBurst: 2, connectionsPerSecond: 1 },
+    });
+    const credential = await enrollClient(coordinator, 'alice');
+    const [first, second] = [new RawClient(coordinator.url), new RawClient(coordinator.url)];
+    cleanups.push(() => {
+      first.close();
+      second.close();
+    });
+    await Promise.all([first.connected(), second.connected()]); // both tokens spent
+    first.hello('alice', undefined, 10, { credential });
+    const refused = await first.waitFor(isError('RATE_LIMITED'));
+    expect(refused.fatal).toBe(false);
+    await new Promise<void>((resolve) =>
+      first.socket.connected ? first.socket.once('disconnect', () => resolve()) : resolve(),
+    );
+    expect(coordinator.clients.get('alice')).toBeUndefined();
+    clock.advance(1000);
+    second.hello('alice', undefined, 10, { credential });
+    await second.waitFor(isType('welcome'));
+  });
+
   it('answers control-API requests past the limit with 429 RATE_LIMITED, before checking the token', async () => {
     const { coordinator } = await enrolledCoordinator({ rateLimits: { apiPerMinute: 3 } });
     const statuses: number[] = [];

@@ -164,9 +164,10 @@ export class SessionConnection {
     });
     socket.on('connect_error', (error: Error & { data?: { code?: unknown; message?: string } }) => {
       const code = error.data?.code;
-      // Retrying cannot fix a refused token, and a flood of retries is what the rate limit stops.
-      if (isErrorCode(code) && (code === 'UNAUTHORIZED' || code === 'RATE_LIMITED')) {
-        this.fail(new FedlearnError(code, error.data?.message ?? error.message));
+      // Retrying cannot fix a refused token. A rate-limited handshake (RATE_LIMITED) is retried
+      // with socket.io's backoff, like any other failed attempt.
+      if (isErrorCode(code) && code === 'UNAUTHORIZED') {
+        this.fail(new FedlearnError('UNAUTHORIZED', error.data?.message ?? error.message));
         return;
       }
       const fatal = this.options.classifyConnectError?.(error);
