@@ -30,11 +30,11 @@ import {
 const cleanups = cleanupAfterEach();
 const READ_TOKEN = 'fuzz-read-token-0123456789';
 const SOCKETS = 4;
-const MESSAGES_PER_SOCKET = 600;
-const HELLOS = 200;
-const IDENTIFIED_MESSAGES = 400;
-const API_REQUESTS = 1500;
-const RAW_HTTP = 60;
+const MESSAGES_PER_SOCKET = 500;
+const HELLOS = 120;
+const IDENTIFIED_MESSAGES = 300;
+const API_REQUESTS = 1000;
+const RAW_HTTP = 40;
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[rng.int(items.length)]!;
 
@@ -335,5 +335,5 @@ describe('fuzz: random and malformed input at both edges', () => {
         apiCodes: [...new Set([...apiReplies, ...rawReplies])].sort(),
       }),
     );
-  }, 90_000);
+  }, 180_000); // a bound for a loaded machine; it asserts no speed
 });
