@@ -347,8 +347,9 @@ export class Coordinator {
     } catch (error) {
       return connection.refuse(toFedlearnError(error), 'hello', {}, true);
     }
-    // Refused before registering: a hello that does not prove its id displaces nobody.
-    if (this.config.clientAuth === 'enrolled') {
+    // Refused before registering: a hello that does not prove its id displaces nobody. An
+    // enrolled id must be proven in token mode too, so enrolling a client protects it there.
+    if (this.config.clientAuth === 'enrolled' || this.enrollments.get(hello.clientId)) {
       const verdict = this.enrollments.verify(hello.clientId, hello.credential);
       if (!verdict.ok) return connection.refuse(verdict.error, 'hello', {}, true);
     }

@@ -384,7 +384,7 @@ describe('TLS configuration', () => {
   });
 });
 
-it('keeps the token mode of old: no credential needed (the demo and tests)', async () => {
+it('keeps the token mode of old for ids never enrolled, and protects the enrolled ones there too', async () => {
   const { coordinator } = await startCoordinator();
   cleanups.push(() => coordinator.stop());
   const raw = new RawClient(coordinator.url);
@@ -392,4 +392,8 @@ it('keeps the token mode of old: no credential needed (the demo and tests)', asy
   await raw.connected();
   raw.hello('anyone');
   await raw.waitFor(isType('welcome'));
+
+  const credential = await enrollClient(coordinator, 'alice');
+  expect(codeOf((await helloAnswer(coordinator, 'alice', {})).answer)).toBe('UNAUTHORIZED');
+  expect((await helloAnswer(coordinator, 'alice', { credential })).answer.type).toBe('welcome');
 });
