@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { isFedlearnError } from '@fedlearn/core';
 import { CLIENT_HELP, runClientCommand } from './commands/client.js';
 import { DEMO_HELP, runDemoCommand } from './commands/demo.js';
+import { ENROLL_HELP, runEnrollCommand } from './commands/enroll.js';
 import type { CommandIo } from './commands/io.js';
 import { runModelsCommand } from './commands/models.js';
 import { PREDICT_HELP, runPredictCommand } from './commands/predict.js';
@@ -19,6 +20,7 @@ Commands:
   server    run a coordinator
   status    what a running coordinator is doing: clients, jobs, rounds (control API)
   client    run one client against a coordinator
+  enroll    enroll a client (identity key and credential) with a coordinator
   models    list, show and promote registered model versions
   predict   predict JSONL/CSV files offline with a registered model
   serve     serve the champion model over REST, GraphQL and gRPC (hot swap, batching)
@@ -32,6 +34,7 @@ const HELPS: Record<string, string> = {
   server: SERVER_HELP,
   status: STATUS_HELP,
   client: CLIENT_HELP,
+  enroll: ENROLL_HELP,
   predict: PREDICT_HELP,
   serve: SERVE_HELP,
 };
@@ -53,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       return runStatusCommand(rest, io);
     case 'client':
       return runClientCommand(rest, io);
+    case 'enroll':
+      return runEnrollCommand(rest, io);
     case 'models':
       return runModelsCommand(rest, io);
     case 'serve':

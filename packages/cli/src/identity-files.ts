@@ -44,3 +44,37 @@ export async function readIdentity(dir: string, clientId: string): Promise<Clien
   }
   return { identity: identityFromSecret(Uint8Array.from(Buffer.from(secret, 'hex'))), pinned: keys };
 }
+
+/**
+ * Saves what `fedlearn enroll` got: the client's Ed25519 secret (`DIR/<id>.key`), its credential
+ * (`DIR/<id>.credential`), both mode 0600, and its public key merged into `DIR/pinned.json`.
+ */
+export async function saveEnrollment(
+  dir: string,
+  clientId: string,
+  key: { secretKey: Uint8Array; publicKey: Uint8Array },
+  credential: string,
+): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(join(dir, `${clientId}.key`), `${hex(key.secretKey)}\n`, { mode: 0o600 });
+  await writeFile(join(dir, `${clientId}.credential`), `${credential}\n`, { mode: 0o600 });
+  let pinned: Record<string, unknown> = {};
+  try {
+    pinned = JSON.parse(await readFile(join(dir, 'pinned.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    // No pinned keys yet: this is the first client enrolled into this folder.
+  }
+  pinned[clientId] = hex(key.publicKey);
+  await writeFile(join(dir, 'pinned.json'), `${JSON.stringify(pinned, null, 2)}\n`);
+}
+
+/** The credential `saveEnrollment` wrote for `clientId`, if that file exists. */
+export async function readCredential(dir: string, clientId: string): Promise<string | undefined> {
+  try {
+    const credential = (await readFile(join(dir, `${clientId}.credential`), 'utf8')).trim();
+    return credential || undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new FedlearnError('INVALID_CONFIG', `cannot read the credential of ${clientId} in ${dir}`);
+  }
+}

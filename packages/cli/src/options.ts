@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { FedlearnError, type PartitionScheme, parsePartitionScheme } from '@fedlearn/core';
 
 /** Reads a positive integer option, with a message that names the flag. */
@@ -53,7 +54,7 @@ export function backendOption(value: string | undefined): 'auto' | 'tensorflow' 
 
 /** A secret from the environment; never from argv, where other users of the machine can read it. */
 export function tokenFromEnv(env: Record<string, string | undefined>, name: string): string {
-  const token = env[name];
+  const token = secretFromEnv(env, name);
   if (!token) {
     throw new FedlearnError(
       'INVALID_CONFIG',
@@ -61,4 +62,48 @@ export function tokenFromEnv(env: Record<string, string | undefined>, name: stri
     );
   }
   return token;
+}
+
+/**
+ * A secret from `NAME`, or from the file named by `NAME_FILE` (Docker and Kubernetes secrets); never
+ * from argv. Undefined when neither is set; both set is ambiguous and refused.
+ */
+export function secretFromEnv(env: Record<string, string | undefined>, name: string): string | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (direct && file) {
+    throw new FedlearnError('INVALID_CONFIG', `set ${name} or ${name}_FILE, not both`);
+  }
+  if (!file) return direct || undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new FedlearnError('INVALID_CONFIG', `cannot read ${name}_FILE`, { cause: error });
+  }
+  const secret = text.trim();
+  if (!secret) throw new FedlearnError('INVALID_CONFIG', `${name}_FILE names an empty file`);
+  return secret;
+}
+
+/** `--tls-cert` and `--tls-key` together, or neither: one alone is an error, never plain HTTP. */
+export function tlsOption(
+  cert: string | undefined,
+  key: string | undefined,
+): { cert: string; key: string } | undefined {
+  if (cert === undefined && key === undefined) return undefined;
+  if (!cert || !key) {
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      `--tls-cert and --tls-key go together: give both to serve https/wss (got only ${cert ? '--tls-cert' : '--tls-key'})`,
+    );
+  }
+  return { cert, key };
+}
+
+/** `--client-auth`: how a hello proves its client id (see the coordinator's `clientAuth`). */
+export function clientAuthOption(value: string | undefined): 'token' | 'enrolled' {
+  const mode = value ?? 'token';
+  if (mode === 'token' || mode === 'enrolled') return mode;
+  throw new FedlearnError('INVALID_CONFIG', `--client-auth must be token or enrolled, got "${mode}"`);
 }

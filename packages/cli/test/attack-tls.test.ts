@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClientEvent, FederatedClient } from '@fedlearn/client-node';
-import { isFedlearnError, type Trainer } from '@fedlearn/core';
+import { isFedlearnError } from '@fedlearn/core';
 import { Coordinator } from '@fedlearn/server';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { idleTrainer } from './idle-trainer.js';
 
 const TOKEN = 'tls-client-token-0123456789';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -39,17 +40,6 @@ beforeAll(() => {
     tls.cert,
   ]);
 });
-
-/** Never asked to train here: the tests end at the handshake. */
-const idleTrainer: Trainer = {
-  numExamples: 1,
-  numEvalExamples: 0,
-  backend: 'none',
-  specs: () => [],
-  getParameters: () => Promise.reject(new Error('not used')),
-  fit: () => Promise.reject(new Error('not used')),
-  evaluate: () => Promise.reject(new Error('not used')),
-};
 
 async function tlsCoordinator(): Promise<Coordinator> {
   const coordinator = await Coordinator.start({

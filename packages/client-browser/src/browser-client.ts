@@ -39,6 +39,8 @@ export interface BrowserClientOptions {
   secureAggregation?: boolean;
   /** Secure-aggregation policy (require it, minimum n, k, t) and identity key: see `SecAggClientSettings`. */
   secagg?: SecAggClientSettings;
+  /** The credential issued when this client was enrolled; proves `clientId`. */
+  credential?: string;
   onEvent?: (event: BrowserClientEvent) => void;
   /** Leave when the tab is hidden or closed, rejoin when it is back (default: the page's own). */
   page?:
@@ -92,6 +94,7 @@ export class BrowserClient {
       ...(options.reconnect ? { reconnect: options.reconnect } : {}),
       ...(options.secureAggregation === undefined ? {} : { secureAggregation: options.secureAggregation }),
       ...(options.secagg ? { secagg: options.secagg } : {}),
+      ...(options.credential ? { credential: options.credential } : {}),
       onEvent: (event) => {
         this.progress.observe(event);
         options.onEvent?.(event);

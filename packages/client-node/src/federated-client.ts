@@ -35,6 +35,8 @@ export interface FederatedClientOptions {
   secureAggregation?: boolean;
   /** Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`. */
   secagg?: SecAggClientSettings;
+  /** The credential issued when this client was enrolled (`fedlearn enroll`); proves `clientId`. */
+  credential?: string;
   /**
    * Fault injection for demos and tests: sees each outgoing message and sends it (as returned),
    * drops it (the client goes silent), or disconnects instead (it comes back after its backoff).
@@ -91,6 +93,7 @@ export class FederatedClient {
         'chunkBytes',
         'secureAggregation',
         'secagg',
+        'credential',
         'intercept',
       ]),
       // An untrusted certificate stays untrusted: say how to fix it and stop, rather than retry.

@@ -366,6 +366,22 @@ export const ERROR_TABLE = {
     grpc: 'ALREADY_EXISTS',
     meaning: 'This Idempotency-Key already created a job from a different request; use a new key.',
   },
+  // client identity and control-API scopes (issue 11)
+  FORBIDDEN: {
+    http: 403,
+    grpc: 'PERMISSION_DENIED',
+    meaning: 'The token is valid but its scope does not allow this (e.g. a read-only token changing state).',
+  },
+  CLIENT_REVOKED: {
+    http: 403,
+    grpc: 'PERMISSION_DENIED',
+    meaning: "The client's enrollment was revoked: it is cut off and may not connect again.",
+  },
+  CLIENT_NOT_ENROLLED: {
+    http: 404,
+    grpc: 'NOT_FOUND',
+    meaning: 'No client is enrolled with this id.',
+  },
   // anything we did not anticipate, wrapped so callers still get a code
   INTERNAL: {
     http: 500,

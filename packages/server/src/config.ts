@@ -6,9 +6,30 @@ export const coordinatorConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8700),
   /** Bearer token for the control API (`/v1/*`). */
   apiToken: z.string().min(16, 'apiToken must be at least 16 characters'),
+  /** A second control-API token that may only read (GET/HEAD): dashboards, `fedlearn status`. */
+  apiReadToken: z.string().min(16, 'apiReadToken must be at least 16 characters').optional(),
   /** Token clients present in the socket.io handshake (`auth.token`). */
   clientToken: z.string().min(16, 'clientToken must be at least 16 characters'),
-  tls: z.object({ key: z.string(), cert: z.string() }).optional(),
+  /**
+   * How a hello proves its client id. `enrolled`: with the credential issued at enrollment
+   * (`POST /v1/enrollments`); unknown ids, wrong and revoked credentials are refused. `token`: the
+   * shared client token only, so any holder may claim any id (development and the demo).
+   */
+  clientAuth: z.enum(['token', 'enrolled']).default('token'),
+  /** PEM file paths; both or neither (one alone is refused, never served as plain HTTP). */
+  tls: z
+    .object({ key: z.string().min(1), cert: z.string().min(1) })
+    .strict()
+    .optional(),
+  /** Per peer address: socket handshakes and hellos (token bucket), control-API requests (per minute). */
+  rateLimits: z
+    .object({
+      connectionBurst: z.number().int().positive().default(5000),
+      connectionsPerSecond: z.number().positive().default(100),
+      apiPerMinute: z.number().int().positive().default(6000),
+    })
+    .strict()
+    .prefault({}),
   /** Largest model payload accepted from a client, in bytes. */
   maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PARAMS_BYTES),
   chunkBytes: z

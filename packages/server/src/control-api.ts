@@ -1,22 +1,27 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
 import { FedlearnError, toFedlearnError } from '@fedlearn/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { clientRoutes } from './api/client-routes.js';
 import type { ControlApiDeps, ControlRoutes } from './api/deps.js';
 import { eventRoutes } from './api/event-routes.js';
 import { jobRoutes } from './api/job-routes.js';
 import { fromFastifyError, sendError } from './http-errors.js';
-import { tokenMatches } from './tokens.js';
+import { unauthorized } from './identity/admin-tokens.js';
+import { enrollmentRoutes } from './identity/routes.js';
 
 export type { ControlApiDeps, ControlRoutes } from './api/deps.js';
 
 /** The route modules under `/v1`; a new feature adds its module here (or passes it in `extra`). */
-const V1_ROUTES: readonly ControlRoutes[] = [jobRoutes, clientRoutes, eventRoutes];
+const enrollments: ControlRoutes = (app, deps) =>
+  enrollmentRoutes(app, { enrollments: deps.enrollments });
+const V1_ROUTES: readonly ControlRoutes[] = [jobRoutes, clientRoutes, eventRoutes, enrollments];
 
 /**
  * The control API: `GET /healthz`, `GET /metrics` and the OpenAPI docs at `/docs` are open;
- * everything under `/v1` needs `Authorization: Bearer <apiToken>`. Routes come in modules
+ * everything under `/v1` needs `Authorization: Bearer <token>`: the admin token for anything, the
+ * read token for GET/HEAD. Routes come in modules
  * (`ControlRoutes`), each reaching the coordinator only through `ControlApiDeps`.
  */
 export async function controlApi(
@@ -37,6 +42,21 @@ export async function controlApi(
     return sendError(reply, wrapped);
   });
 
+  // A hook of this context, added before the token check, so guessing tokens is limited too
+  // (the plugin's per-route hooks would run after it).
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new FedlearnError(
+        'RATE_LIMITED',
+        `rate limit: ${context.max} requests per ${context.after}; retry later`,
+      ),
+  });
+  app.addHook(
+    'onRequest',
+    app.rateLimit({ max: coordinator.config.rateLimits.apiPerMinute, timeWindow: 60_000 }),
+  );
+
   // Bodies are JSON only: anything else is answered 415, not parsed as a string and misread.
   app.removeContentTypeParser('text/plain');
 
@@ -47,7 +67,7 @@ export async function controlApi(
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if ((path === '/v1' || path.startsWith('/v1/')) && !isAuthenticated(request))
+    if ((path === '/v1' || path.startsWith('/v1/')) && !coordinator.apiAccess.scopeOf(request))
       return sendError(reply, unauthorized());
     const allowed = routes.filter((r) => r.pattern.test(path)).map((r) => r.method);
     if (allowed.length > 0) {
@@ -58,14 +78,6 @@ export async function controlApi(
     }
     return sendError(reply, new FedlearnError('ROUTE_NOT_FOUND', 'no such route'));
   });
-
-  const isAuthenticated = (request: FastifyRequest) => {
-    const header = request.headers.authorization ?? '';
-    return header.startsWith('Bearer ') && tokenMatches(coordinator.config.apiToken, header.slice(7));
-  };
-  const authenticate = async (request: FastifyRequest) => {
-    if (!isAuthenticated(request)) throw unauthorized();
-  };
 
   await app.register(swagger, {
     openapi: {
@@ -88,14 +100,7 @@ export async function controlApi(
   );
 
   await app.register(async (v1) => {
-    v1.addHook('onRequest', authenticate);
+    v1.addHook('onRequest', async (request) => coordinator.apiAccess.authorize(request));
     for (const routes of [...V1_ROUTES, ...extra]) await routes(v1, coordinator);
   });
-}
-
-function unauthorized(): FedlearnError {
-  return new FedlearnError(
-    'UNAUTHORIZED',
-    'missing or wrong bearer token: send Authorization: Bearer <api token>',
-  );
 }

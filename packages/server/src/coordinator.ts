@@ -24,6 +24,10 @@ import { ClientConnection } from './connection.js';
 import { type ControlRoutes, controlApi } from './control-api.js';
 import type { CoordinatorEvent, CoordinatorHooks, JobState, ServerEvaluator } from './events.js';
 import { clientErrorHandler, frameworkErrors } from './http-errors.js';
+import { ApiAccess } from './identity/admin-tokens.js';
+import { ClientEnrollments } from './identity/enrollment.js';
+import { withEnrolledIdentities } from './identity/job-identities.js';
+import { TokenBucketLimiter } from './identity/rate-limit.js';
 import { JobRunner } from './job-runner.js';
 import type { JobSpec, JobSpecInput } from './job-spec.js';
 import { JobFeed } from './jobs/job-feed.js';
@@ -31,7 +35,7 @@ import { JobScheduler, type SubmitOptions } from './jobs/job-scheduler.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { ModelRecorder } from './model-recorder.js';
 import { type CoordinatorStore, EmbeddedCoordinatorStore } from './store/index.js';
-import { clientTokenGuard } from './tokens.js';
+import { clientTokenGuard, connectionRateLimit } from './tokens.js';
 
 export interface CoordinatorOptions extends CoordinatorConfigInput {
   logger?: Logger;
@@ -48,7 +52,7 @@ export interface CoordinatorOptions extends CoordinatorConfigInput {
    */
   extraRoutes?: (app: FastifyInstance) => Promise<void>;
   /**
-   * The durable state (jobs, rounds, events). Default: the embedded store in `stateDir`, opened
+   * The durable state (jobs, rounds, events, client enrollments and revocations). Default: the embedded store in `stateDir`, opened
    * and closed by the coordinator; a given store (e.g. PostgreSQL) is the caller's to close.
    */
   store?: CoordinatorStore;
@@ -76,6 +80,8 @@ export class Coordinator {
   private readonly connections = new Set<ClientConnection>();
   private readonly scheduler: JobScheduler;
   readonly feed: JobFeed;
+  /** Socket handshakes and hellos per peer address. */
+  private readonly attempts: TokenBucketLimiter;
 
   private constructor(
     readonly config: ReturnType<typeof parseCoordinatorConfig>,
@@ -89,7 +95,14 @@ export class Coordinator {
     readonly store: CoordinatorStore,
     private readonly ownsStore: boolean,
     hooks: CoordinatorHooks | undefined,
+    readonly enrollments: ClientEnrollments,
+    readonly apiAccess: ApiAccess,
   ) {
+    this.attempts = new TokenBucketLimiter({
+      burst: config.rateLimits.connectionBurst,
+      perSecond: config.rateLimits.connectionsPerSecond,
+      clock,
+    });
     const checkpoints = new CheckpointWriter(config.checkpointDir);
     this.feed = new JobFeed(store, logger);
     this.scheduler = new JobScheduler({
@@ -147,9 +160,13 @@ export class Coordinator {
       (await EmbeddedCoordinatorStore.open({
         dir: config.stateDir ?? join(dirname(config.checkpointDir), 'state'),
       }));
-    const https = config.tls
-      ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) }
-      : null;
+    const https = config.tls ? readTlsFiles(config.tls) : null;
+    const theClock = clock ?? systemClock;
+    const enrollments = await ClientEnrollments.open({ store, clock: theClock });
+    const apiAccess = new ApiAccess([
+      { token: config.apiToken, scope: 'admin' },
+      ...(config.apiReadToken ? [{ token: config.apiReadToken, scope: 'read' as const }] : []),
+    ]);
     const http = Fastify({
       // Request logs would drown the round logs; failures are logged by the error handler.
       loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }),
@@ -165,7 +182,7 @@ export class Coordinator {
     const coordinator = new Coordinator(
       config,
       logger,
-      clock ?? systemClock,
+      theClock,
       evaluator,
       lifecycle,
       strategy ?? ((spec) => createStrategy(spec.strategy)),
@@ -174,6 +191,8 @@ export class Coordinator {
       store,
       givenStore === undefined,
       hooks,
+      enrollments,
+      apiAccess,
     );
     try {
       coordinator.attachSockets();
@@ -209,12 +228,17 @@ export class Coordinator {
 
   /** Queues a job; it starts when the jobs before it have finished. */
   async submitJob(input: JobSpecInput, options: SubmitOptions = {}): Promise<JobState> {
-    return (await this.scheduler.submit(input, options)).job;
+    return (await this.submit(input, options)).job;
   }
 
   /** Like `submitJob`; `created` is false when the idempotency key returned an earlier job. */
   submit(input: JobSpecInput, options: SubmitOptions = {}): Promise<{ job: JobState; created: boolean }> {
-    return this.scheduler.submit(input, options);
+    const enrolled = withEnrolledIdentities(
+      input,
+      this.enrollments,
+      this.config.clientAuth === 'enrolled',
+    );
+    return this.scheduler.submit(enrolled, options);
   }
 
   cancelJob(id: string): Promise<JobState> {
@@ -281,7 +305,9 @@ export class Coordinator {
   }
 
   private attachSockets(): void {
+    this.io.use(connectionRateLimit(this.attempts, this.logger));
     this.io.use(clientTokenGuard(this.config.clientToken, this.logger));
+    this.enrollments.onRevoked((clientId) => this.cutOff(clientId));
     this.io.on('connection', (socket) => {
       const connection = new ClientConnection(socket, {
         maxPayloadBytes: this.config.maxPayloadBytes,
@@ -354,11 +380,40 @@ export class Coordinator {
     }
   }
 
+  /** A revoked client is dropped from the registry (and its round) at once, then disconnected. */
+  private cutOff(clientId: string): void {
+    const client = this.clients.get(clientId);
+    if (!client) return;
+    this.clients.remove(client.connection);
+    this.clientLeft(clientId, 'revoked');
+    client.connection.refuse(
+      new FedlearnError('CLIENT_REVOKED', `client ${clientId} was revoked`),
+      undefined,
+      {},
+      true,
+    );
+  }
+
   private onHello(connection: ClientConnection, hello: Extract<ClientMessage, { type: 'hello' }>): void {
+    if (!this.attempts.take(connection.socket.handshake.address)) {
+      // Not fatal: the client comes back after its backoff, when the bucket has refilled.
+      connection.refuse(
+        new FedlearnError('RATE_LIMITED', 'too many connection attempts from this address; retry later'),
+        'hello',
+      );
+      setImmediate(() => connection.disconnect());
+      return;
+    }
     try {
       assertCompatibleProtocol(hello.protocolVersion);
     } catch (error) {
       return connection.refuse(toFedlearnError(error), 'hello', {}, true);
+    }
+    // Refused before registering: a hello that does not prove its id displaces nobody. An
+    // enrolled id must be proven in token mode too, so enrolling a client protects it there.
+    if (this.config.clientAuth === 'enrolled' || this.enrollments.get(hello.clientId)) {
+      const verdict = this.enrollments.verify(hello.clientId, hello.credential);
+      if (!verdict.ok) return connection.refuse(verdict.error, 'hello', {}, true);
     }
     const { replaced, renamedFrom } = this.clients.register(connection, hello, this.clock.now());
     if (renamedFrom !== undefined) this.clientLeft(renamedFrom, 'said hello again as another client');
@@ -383,4 +438,18 @@ export class Coordinator {
     );
     this.emit({ type: 'client_joined', clientId: hello.clientId, connected: this.clients.size });
   }
+}
+
+/** Reads the certificate and key; a missing or unreadable file is a config error naming the field. */
+function readTlsFiles(tls: { key: string; cert: string }): { key: Buffer; cert: Buffer } {
+  const read = (field: 'key' | 'cert') => {
+    try {
+      return readFileSync(tls[field]);
+    } catch (error) {
+      throw new FedlearnError('INVALID_CONFIG', `cannot read the TLS ${field} file (tls.${field})`, {
+        cause: error,
+      });
+    }
+  };
+  return { key: read('key'), cert: read('cert') };
 }

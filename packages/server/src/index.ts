@@ -12,6 +12,8 @@ export type {
   RoundSummary,
   ServerEvaluator,
 } from './events.js';
+export type { ApiScope } from './identity/admin-tokens.js';
+export { ClientEnrollments, type EnrollRequest } from './identity/enrollment.js';
 export { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 export { ModelRecorder } from './model-recorder.js';
 export { nativeX25519 } from './native-x25519.js';

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ErrorCode } from '@fedlearn/core';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 
@@ -15,11 +16,25 @@ export function clientTokenGuard(expected: string, logger: Logger) {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (tokenMatches(expected, token)) return next();
     logger.warn({ address: socket.handshake.address }, 'client refused: bad or missing token');
-    const error = new Error('unauthorized: bad or missing client token') as Error & { data: unknown };
+    next(handshakeRefusal('UNAUTHORIZED', 'bad or missing client token; pass the coordinator client token'));
+  };
+}
+
+/** socket.io middleware: refuses a handshake once its address has used up its attempts. */
+export function connectionRateLimit(limiter: { take(key: string): boolean }, logger: Logger) {
+  return (socket: Socket, next: (error?: Error) => void): void => {
+    if (limiter.take(socket.handshake.address)) return next();
+    logger.warn({ address: socket.handshake.address }, 'client refused: too many connection attempts');
+    const error = new Error('rate limited: too many connection attempts') as Error & { data: unknown };
     error.data = {
-      code: 'UNAUTHORIZED',
-      message: 'bad or missing client token; pass the coordinator client token',
+      code: 'RATE_LIMITED',
+      message: 'too many connection attempts from this address; retry later',
     };
     next(error);
   };
+}
+
+/** A handshake refusal as socket.io delivers it: the client's `connect_error` carries `data`. */
+function handshakeRefusal(code: ErrorCode, message: string): Error {
+  return Object.assign(new Error(`${code}: ${message}`), { data: { code, message } });
 }

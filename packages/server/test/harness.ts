@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import {
   type ClientMessage,
   ClientSession,
+  cryptoRandomBytes,
   FRAME_EVENT,
   FrameAssembler,
+  generateIdentity,
   ManualClock,
   type ModelParams,
   PROTOCOL_VERSION,
@@ -156,7 +158,7 @@ export class TestClient {
   private readonly assembler = new FrameAssembler({ maxPayloadBytes: 1 << 24 });
   private transfer = 0;
 
-  constructor(url: string, clientId: string, trainer: Trainer, token = CLIENT_TOKEN) {
+  constructor(url: string, clientId: string, trainer: Trainer, token = CLIENT_TOKEN, credential?: string) {
     this.socket = io(url, {
       auth: { token },
       transports: ['websocket'],
@@ -168,6 +170,7 @@ export class TestClient {
       trainer,
       transport: { send: async (m) => this.send(m) },
       onEvent: (e) => this.events.push(e),
+      ...(credential ? { credential } : {}),
     });
     this.socket.on('connect', () => void this.session.connected());
     this.socket.on(FRAME_EVENT, (frame: unknown) => {
@@ -232,7 +235,12 @@ export class RawClient {
     });
   }
 
-  hello(clientId: string, protocolVersion = PROTOCOL_VERSION, numExamples = 10): void {
+  hello(
+    clientId: string,
+    protocolVersion = PROTOCOL_VERSION,
+    numExamples = 10,
+    extra: Record<string, unknown> = {},
+  ): void {
     this.sendRaw({
       f: 'm',
       msg: {
@@ -242,6 +250,7 @@ export class RawClient {
         numExamples,
         numEvalExamples: 0,
         capabilities: { secagg: false, backend: 'raw' },
+        ...extra,
       },
     });
   }
@@ -287,4 +296,19 @@ export function cleanupAfterEach(): (() => Promise<void> | void)[] {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
   return cleanups;
+}
+
+/** Enrolls `clientId` over the control API (with a fresh identity key unless given one); returns its credential. */
+export async function enrollClient(
+  coordinator: Coordinator,
+  clientId: string,
+  identityPublicKey = Buffer.from(generateIdentity(cryptoRandomBytes).publicKey).toString('base64'),
+): Promise<string> {
+  const response = await fetch(`${coordinator.url}/v1/enrollments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ clientId, identityPublicKey }),
+  });
+  if (response.status !== 201) throw new Error(`enrolling ${clientId} answered ${response.status}`);
+  return ((await response.json()) as { credential: string }).credential;
 }

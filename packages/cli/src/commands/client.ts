@@ -2,10 +2,10 @@ import { parseArgs } from 'node:util';
 import { FederatedClient, selectBackend, TfjsTrainer } from '@fedlearn/client-node';
 import { type ClientMessage, createRng, FedlearnError, formatPartitionScheme } from '@fedlearn/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { readIdentity } from '../identity-files.js';
+import { readCredential, readIdentity } from '../identity-files.js';
 import { clientPartition } from '../mnist.js';
 import { buildMnistMlp, toTensors } from '../mnist-model.js';
-import { backendOption, intOption, partitionOption, tokenFromEnv } from '../options.js';
+import { backendOption, intOption, partitionOption, secretFromEnv, tokenFromEnv } from '../options.js';
 import type { CommandIo } from './io.js';
 
 export const CLIENT_HELP = `fedlearn client — join a coordinator and train on one partition of the MNIST digits
@@ -25,8 +25,12 @@ Usage: FEDLEARN_CLIENT_TOKEN=... fedlearn client --server URL --index I [options
   --dropout P         fault injection, P in [0, 1): in each secure round, with probability P,
                       vanish at a random SecAgg+ stage (go silent or disconnect), seeded by
                       --seed, the round and --index; come back for later rounds (default 0)
-  --identity-dir DIR  malicious-server secure aggregation: this client's Ed25519 key (DIR/ID.key)
-                      and every client's pinned public key (DIR/pinned.json)
+  --identity-dir DIR  the files \`fedlearn enroll\` wrote: this client's credential (DIR/ID.credential,
+                      proves its id to a coordinator that requires enrollment), its Ed25519 key
+                      (DIR/ID.key) and every client's pinned public key (DIR/pinned.json), used
+                      by malicious-server secure aggregation
+
+The credential may also come from FEDLEARN_CLIENT_CREDENTIAL or FEDLEARN_CLIENT_CREDENTIAL_FILE.
 `;
 
 export async function runClientCommand(args: string[], io: CommandIo): Promise<number> {
@@ -67,11 +71,15 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
   const clientId = values.id ?? `client-${index}`;
   const trainer = new TfjsTrainer({ model: buildMnistMlp(seed), train, evaluation, backend });
   const { readFile } = await import('node:fs/promises');
+  const credential =
+    secretFromEnv(io.env, 'FEDLEARN_CLIENT_CREDENTIAL') ??
+    (values['identity-dir'] ? await readCredential(values['identity-dir'], clientId) : undefined);
   const client = new FederatedClient({
     serverUrl: values.server,
     token,
     clientId,
     trainer,
+    ...(credential ? { credential } : {}),
     ...(values.ca ? { ca: await readFile(values.ca, 'utf8') } : {}),
     ...(values['identity-dir']
       ? { secagg: { identity: await readIdentity(values['identity-dir'], clientId) } }

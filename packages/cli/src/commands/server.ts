@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { Coordinator, createCoordinatorStore, storeConfigFromEnv } from '@fedlearn/server';
 import pino from 'pino';
-import { intOption, numberOption } from '../options.js';
+import { clientAuthOption, intOption, numberOption, secretFromEnv, tlsOption } from '../options.js';
 import { roundTable } from '../report.js';
 import type { CommandIo } from './io.js';
 
@@ -19,7 +19,10 @@ Usage: fedlearn server [options]
   --min-clients N      clients a round needs (default 2)
   --fraction F         fraction of clients sampled per round (default 1)
   --local-epochs E, --batch-size B, --lr LR, --seed S   the job's training settings
-  --tls-cert FILE --tls-key FILE                        serve https/wss
+  --tls-cert FILE --tls-key FILE                        serve https/wss (both or neither)
+  --client-auth MODE   token: the shared client token lets a client claim any id (default);
+                       enrolled: each client proves its id with the credential from
+                       \`fedlearn enroll\` (set FEDLEARN_CLIENT_AUTH=enrolled alike)
   --home DIR           fedlearn home: checkpoints and the local model registry
                        (default $FEDLEARN_HOME or ./.fedlearn)
   --checkpoints DIR    where global models are written (default <home>/checkpoints)
@@ -31,8 +34,10 @@ store resumes its unfinished job from the last completed round; jobs wait in a q
 Every round's model is registered: in the local registry under <home>, or in MLflow when
 MLFLOW_TRACKING_URI is set (artifacts in S3 with AWS_ENDPOINT_URL_S3 and AWS_* credentials).
 
-Tokens come from FEDLEARN_API_TOKEN and FEDLEARN_CLIENT_TOKEN; when unset, random ones are made
-and printed once.
+Tokens come from FEDLEARN_API_TOKEN (admin), FEDLEARN_API_READ_TOKEN (read-only, optional) and
+FEDLEARN_CLIENT_TOKEN, or from the files named by the same variables with _FILE; when unset, random
+admin and client tokens are made and printed once. Enrollments and revocations are kept in the
+coordinator store: PostgreSQL when DATABASE_URL is set, else <home>/state.
 `;
 
 export async function runServerCommand(args: string[], io: CommandIo): Promise<number> {
@@ -50,6 +55,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
       seed: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'client-auth': { type: 'string' },
       checkpoints: { type: 'string' },
       home: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -59,12 +65,13 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     io.stdout(SERVER_HELP);
     return 0;
   }
-  const apiToken = io.env.FEDLEARN_API_TOKEN ?? randomBytes(24).toString('base64url');
-  const clientToken = io.env.FEDLEARN_CLIENT_TOKEN ?? randomBytes(24).toString('base64url');
-  const tls =
-    values['tls-cert'] && values['tls-key']
-      ? { cert: values['tls-cert'], key: values['tls-key'] }
-      : undefined;
+  const tls = tlsOption(values['tls-cert'], values['tls-key']);
+  const clientAuth = clientAuthOption(values['client-auth'] ?? io.env.FEDLEARN_CLIENT_AUTH);
+  const givenApiToken = secretFromEnv(io.env, 'FEDLEARN_API_TOKEN');
+  const givenClientToken = secretFromEnv(io.env, 'FEDLEARN_CLIENT_TOKEN');
+  const apiReadToken = secretFromEnv(io.env, 'FEDLEARN_API_READ_TOKEN');
+  const apiToken = givenApiToken ?? randomBytes(24).toString('base64url');
+  const clientToken = givenClientToken ?? randomBytes(24).toString('base64url');
   const lifecycleConfig = resolveLifecycleConfig(io.env, {
     cwd: io.cwd,
     ...(values.home ? { home: values.home } : {}),
@@ -74,6 +81,8 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
   const coordinator = await Coordinator.start({
     lifecycle,
     store,
+    clientAuth,
+    ...(apiReadToken ? { apiReadToken } : {}),
     host: values.host,
     port: intOption(values.port, 'port', 8700, 0, 65535),
     apiToken,
@@ -81,10 +90,14 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     checkpointDir: values.checkpoints ?? join(lifecycleConfig.home, 'checkpoints'),
     logger: pino({ name: 'fedlearn-coordinator' }),
     ...(tls ? { tls } : {}),
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
   });
   io.stderr(`coordinator listening on ${coordinator.url}\n`);
-  if (!io.env.FEDLEARN_API_TOKEN) io.stderr(`FEDLEARN_API_TOKEN=${apiToken}\n`);
-  if (!io.env.FEDLEARN_CLIENT_TOKEN) io.stderr(`FEDLEARN_CLIENT_TOKEN=${clientToken}\n`);
+  // Printed once, only when made here: a secret the operator gave is never echoed.
+  if (!givenApiToken) io.stderr(`FEDLEARN_API_TOKEN=${apiToken}\n`);
+  if (!givenClientToken) io.stderr(`FEDLEARN_CLIENT_TOKEN=${clientToken}\n`);
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -110,7 +123,7 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     await stopped;
   }
   await coordinator.stop();
-  await store.close();
   await lifecycle.close();
+  await store.close();
   return 0;
 }

@@ -63,6 +63,11 @@ export const helloSchema = z.object({
   runtime: z.string().max(128).optional(),
   /** A hash and size of the client's training data, for model lineage (never the data). */
   dataFingerprint: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), examples: count }).optional(),
+  /**
+   * Proof of the client id: the credential issued when the client was enrolled. A coordinator that
+   * requires enrollment refuses a hello without a valid one; it is never logged or echoed.
+   */
+  credential: z.string().min(1).max(256).optional(),
 });
 
 export const heartbeatSchema = z.object({ type: z.literal('heartbeat'), sentAt: finite });

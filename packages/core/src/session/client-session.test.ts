@@ -79,6 +79,25 @@ describe('ClientSession', () => {
     expect(events.at(-1)).toEqual({ type: 'welcome', serverId: 's', heartbeatIntervalMs: 1234 });
   });
 
+  it('proves its id with its enrollment credential in every hello, and sends none without one', async () => {
+    const sent: ClientMessage[] = [];
+    const session = new ClientSession({
+      clientId: 'c1',
+      trainer: fakeTrainer(),
+      credential: 'issued-at-enrollment',
+      transport: { send: async (m) => void sent.push(m) },
+    });
+    await session.connected();
+    await session.connected();
+    expect(sent.map((m) => (m.type === 'hello' ? m.credential : m.type))).toEqual([
+      'issued-at-enrollment',
+      'issued-at-enrollment',
+    ]);
+    const plain = setup();
+    await plain.session.connected();
+    expect(plain.sent[0]).not.toHaveProperty('credential');
+  });
+
   it('trains on fit_ins and uploads the new weights', async () => {
     const { session, sent, events } = setup();
     await session.receive(fitIns(1));

@@ -30,6 +30,8 @@ export interface ClientSessionOptions {
   randomBytes?: RandomBytes;
   /** This client's secure-aggregation policy (and identity): see `SecAggClientSettings`. */
   secagg?: SecAggClientSettings;
+  /** The credential issued at enrollment, sent in every hello to prove `clientId`. */
+  credential?: string;
 }
 
 type Task = FitIns | EvaluateIns | GetParametersIns;
@@ -84,6 +86,7 @@ export class ClientSession {
       capabilities: { secagg: this.secagg !== undefined, backend: trainer.backend },
       ...(this.options.runtime ? { runtime: this.options.runtime } : {}),
       ...(trainer.dataFingerprint ? { dataFingerprint: trainer.dataFingerprint } : {}),
+      ...(this.options.credential ? { credential: this.options.credential } : {}),
     });
   }
 

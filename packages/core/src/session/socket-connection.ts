@@ -41,6 +41,8 @@ export interface SessionConnectionOptions {
   secureAggregation?: boolean;
   /** Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`. */
   secagg?: SecAggClientSettings;
+  /** The credential issued at enrollment (a coordinator that requires enrollment checks it). */
+  credential?: string;
   randomBytes?: RandomBytes;
   /** Times the reconnection after the coordinator closed the socket (injected in tests). */
   clock?: Clock;
@@ -93,6 +95,7 @@ export class SessionConnection {
       runtime: options.runtime,
       ...(options.secureAggregation === undefined ? {} : { secureAggregation: options.secureAggregation }),
       ...(options.secagg ? { secagg: options.secagg } : {}),
+      ...(options.credential ? { credential: options.credential } : {}),
       ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
       onEvent: (event) => this.onSessionEvent(event),
     });
@@ -161,6 +164,8 @@ export class SessionConnection {
     });
     socket.on('connect_error', (error: Error & { data?: { code?: unknown; message?: string } }) => {
       const code = error.data?.code;
+      // Retrying cannot fix a refused token. A rate-limited handshake (RATE_LIMITED) is retried
+      // with socket.io's backoff, like any other failed attempt.
       if (isErrorCode(code) && code === 'UNAUTHORIZED') {
         this.fail(new FedlearnError('UNAUTHORIZED', error.data?.message ?? error.message));
         return;

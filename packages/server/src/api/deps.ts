@@ -4,13 +4,17 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ClientRegistry } from '../client-registry.js';
 import type { JobState } from '../events.js';
+import type { ApiAccess } from '../identity/admin-tokens.js';
+import type { ClientEnrollments } from '../identity/enrollment.js';
 import type { JobSpecInput } from '../job-spec.js';
 import type { JobFeed } from '../jobs/job-feed.js';
 import type { SubmitOptions } from '../jobs/job-scheduler.js';
 
 /** What the control API needs from the coordinator, and nothing more. */
 export interface ControlApiDeps {
-  config: { apiToken: string; serverId: string };
+  config: { serverId: string; rateLimits: { apiPerMinute: number } };
+  apiAccess: Pick<ApiAccess, 'scopeOf' | 'authorize'>;
+  enrollments: ClientEnrollments;
   logger: Logger;
   metrics: { registry: Registry; error(code: string): void };
   clients: ClientRegistry;
