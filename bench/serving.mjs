@@ -297,7 +297,7 @@ const median = (values) => {
 };
 
 async function scenario(name, makeWorker, concurrency, serverPid) {
-  await measure(makeWorker, concurrency, Math.min(1, SECONDS)); // warm-up: JIT, connections
+  await measure(makeWorker, concurrency, Math.min(2, SECONDS)); // warm-up: JIT, connections
   const runs = [];
   for (let r = 0; r < REPEATS; r++) runs.push(await measure(makeWorker, concurrency, SECONDS, serverPid));
   return {
@@ -422,6 +422,17 @@ async function main() {
         clearInterval(timer);
         await http.close();
         const third = Math.max(1, Math.floor(samples.length / 3));
+        // Least-squares slope of RSS over the last two thirds (after the heap has grown to its working
+        // size), in MB per minute: flat is ~0; a leak shows as a steady positive slope.
+        const tail = samples.slice(third);
+        const meanT = (tail.length - 1) / 2;
+        const meanR = tail.reduce((a, b) => a + b, 0) / tail.length;
+        let num = 0;
+        let den = 0;
+        tail.forEach((r, t) => {
+          num += (t - meanT) * (r - meanR);
+          den += (t - meanT) ** 2;
+        });
         results.soak = {
           seconds: SOAK_SECONDS,
           throughput: soak.throughput,
@@ -430,6 +441,7 @@ async function main() {
           rssMbFirstThirdMedian: median(samples.slice(0, third)),
           rssMbLastThirdMedian: median(samples.slice(-third)),
           rssMbMax: Math.max(...samples),
+          rssMbPerMinuteSlope: den > 0 ? (num / den) * 60 : null,
         };
       }
       results[batching ? 'rssBatching' : 'rssNoBatching'] = {
@@ -486,15 +498,29 @@ async function main() {
     r.throughput.toFixed(0),
     r.p50?.toFixed(2) ?? '-',
     r.p99?.toFixed(2) ?? '-',
+    r.serverCpuUsPerPrediction?.toFixed(0) ?? '-',
+    r.loadGeneratorCpuUsPerPrediction.toFixed(0),
+    r.loadGeneratorCpuPercent.toFixed(0),
     String(r.errors),
   ]);
-  const header = ['protocol', 'c', 'batching', 'pred/s', 'p50 ms', 'p99 ms', 'errors'];
+  const header = [
+    'protocol',
+    'c',
+    'batching',
+    'pred/s',
+    'p50 ms',
+    'p99 ms',
+    'server cpu us/pred',
+    'loadgen cpu us/pred',
+    'loadgen cpu %',
+    'errors',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   console.log([line(header), ...rows.map(line)].join('\n'));
   if (results.soak)
     console.log(
-      `RSS over ${results.soak.seconds} s at c=32: first third ${results.soak.rssMbFirstThirdMedian.toFixed(1)} MB, last third ${results.soak.rssMbLastThirdMedian.toFixed(1)} MB, max ${results.soak.rssMbMax.toFixed(1)} MB`,
+      `RSS over ${results.soak.seconds} s at c=32: start ${results.soak.rssMbAtStart.toFixed(1)} MB, first third ${results.soak.rssMbFirstThirdMedian.toFixed(1)} MB, last third ${results.soak.rssMbLastThirdMedian.toFixed(1)} MB, max ${results.soak.rssMbMax.toFixed(1)} MB, slope ${results.soak.rssMbPerMinuteSlope?.toFixed(2)} MB/min`,
     );
   console.log(JSON.stringify(results, null, 2));
   mkdirSync(join(root, 'bench/results'), { recursive: true });
