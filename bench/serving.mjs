@@ -316,7 +316,16 @@ async function scenario(name, makeWorker, concurrency, serverPid) {
 
 // ---------------------------------------------------------------- profile summary
 
-function summariseProfile(dir) {
+/** A function every request of a kind runs through: samples before the first one are start-up. */
+const FIRST_REQUEST_FRAME = {
+  oip: 'flattenNumbers',
+  predict: 'flattenNumbers',
+  graphql: 'predictRows',
+  'grpc-unary': 'decodeInferRequest',
+  'grpc-stream': 'decodeInferRequest',
+};
+
+function summariseProfile(dir, kind) {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -324,7 +333,7 @@ function summariseProfile(dir) {
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const inRequest = (id) => {
     for (let at = id; at !== undefined; at = parent.get(at)) {
-      if (byId.get(at).callFrame.functionName === 'flattenNumbers') return true;
+      if (byId.get(at).callFrame.functionName === FIRST_REQUEST_FRAME[kind]) return true;
     }
     return false;
   };
@@ -452,14 +461,24 @@ async function main() {
       await stopServer(server);
     }
     if (process.argv.includes('--profile')) {
+      // BENCH_PROFILE_KIND picks the protocol (default REST OIP infer), always c=32 with batching on.
+      const kind = process.env.BENCH_PROFILE_KIND ?? 'oip';
       const dir = mkdtempSync(join(os.tmpdir(), 'fedlearn-serving-prof-'));
       const server = await startServer(home, { batching: true, profileDir: dir });
       const http = httpClient(server.url, 32);
-      await measure(() => (i) => http.call('oip', i), 32, 2);
-      await measure(() => (i) => http.call('oip', i), 32, Math.max(SECONDS, 5));
+      const g = grpcClient(server.grpcAddress);
+      const make =
+        kind === 'grpc-unary'
+          ? () => g.unary
+          : kind === 'grpc-stream'
+            ? () => g.openStream()
+            : () => (i) => http.call(kind, i);
+      await measure(make, 32, 2);
+      await measure(make, 32, Math.max(SECONDS, 5));
       await http.close();
+      g.close();
       await stopServer(server);
-      results.profile = { case: 'REST OIP infer, c=32, batching on', ...summariseProfile(dir) };
+      results.profile = { case: `${kind}, c=32, batching on`, ...summariseProfile(dir, kind) };
       rmSync(dir, { recursive: true, force: true });
     }
   } finally {
