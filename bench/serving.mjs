@@ -406,13 +406,7 @@ async function main() {
       for (const c of batching ? CONCURRENCY : [32]) {
         const http = httpClient(server.url, c);
         for (const kind of kinds) {
-          const make =
-            kind === 'grpc-unary'
-              ? () => g.unary
-              : kind === 'grpc-stream'
-                ? () => g.openStream()
-                : () => (i) => http.call(kind, i);
-          const row = await scenario(kind, make, c, server.child.pid);
+          const row = await scenario(kind, workerMaker(kind, http, g), c, server.child.pid);
           row.batching = batching;
           results.scenarios.push(row);
           process.stderr.write(
@@ -467,12 +461,7 @@ async function main() {
       const server = await startServer(home, { batching: true, profileDir: dir });
       const http = httpClient(server.url, 32);
       const g = grpcClient(server.grpcAddress);
-      const make =
-        kind === 'grpc-unary'
-          ? () => g.unary
-          : kind === 'grpc-stream'
-            ? () => g.openStream()
-            : () => (i) => http.call(kind, i);
+      const make = workerMaker(kind, http, g);
       await measure(make, 32, 2);
       await measure(make, 32, Math.max(SECONDS, 5));
       await http.close();
