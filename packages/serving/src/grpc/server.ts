@@ -2,7 +2,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import { type RateLimitOptions, RateLimiter } from '../auth/rate-limiter.js';
+import { RateLimiter, type RateLimitOptions } from '../auth/rate-limiter.js';
 import type { InferenceService } from '../inference/contract.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import { inferenceHandlers } from './handlers.js';

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { type ErrorCode, FedlearnError, isFedlearnError, toFedlearnError } from '@fedlearn/core';
 import { Redis } from 'ioredis';
 import type { Principal } from '../auth/authenticator.js';
-import { type RateLimitOptions, RateLimiter } from '../auth/rate-limiter.js';
+import { RateLimiter, type RateLimitOptions } from '../auth/rate-limiter.js';
 import type { InferenceService } from '../inference/contract.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import {
