@@ -244,6 +244,13 @@ function grpcClient(address) {
   };
 }
 
+/** Makes one load worker (a function sending request i) of a scenario kind. */
+function workerMaker(kind, http, g) {
+  if (kind === 'grpc-unary') return () => g.unary;
+  if (kind === 'grpc-stream') return () => g.openStream();
+  return () => (i) => http.call(kind, i);
+}
+
 /**
  * Runs `concurrency` workers for SECONDS; returns predictions/s, latency percentiles (ms), and the CPU
  * time per prediction of the server (`serverPid`) and of this load generator, in microseconds: CPU
