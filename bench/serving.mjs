@@ -26,7 +26,10 @@ import { registerBenchMlp } from './bench-model.mjs';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
-const CONCURRENCY = [1, 32];
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,32').split(',').map(Number);
+/** Scenario names to run (all by default), e.g. BENCH_KINDS=oip,predict while profiling one path. */
+const KINDS = process.env.BENCH_KINDS?.split(',');
+const BATCHING_MODES = process.env.BENCH_BATCHING === 'on' ? [true] : [true, false];
 const MODEL = 'mnist-mlp';
 const FEATURES = 784;
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -94,6 +97,15 @@ async function stopServer(server) {
   await exited;
 }
 
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat, fields 14 and 15). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
 function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
@@ -127,19 +139,51 @@ const PATHS = {
   graphql: '/graphql',
 };
 
-function httpClient(url, connections) {
-  const pool = new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+/** Requests in flight per HTTP connection (undici pipelining); connections = concurrency / this. */
+const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 1);
+
+/**
+ * A keep-alive undici Pool driven through `dispatch` with a bare handler: no Readable stream and no
+ * body mixins per response, so the load generator spends as little CPU as it can per request.
+ */
+function httpClient(url, concurrency) {
+  const pool = new Pool(url, {
+    connections: Math.ceil(concurrency / PIPELINING),
+    pipelining: PIPELINING,
+    keepAliveTimeout: 60_000,
+  });
+  const headers = { 'content-type': 'application/json' };
+  const post = (path, body) =>
+    new Promise((resolve, reject) => {
+      let status = 0;
+      const chunks = [];
+      pool.dispatch(
+        { method: 'POST', path, headers, body },
+        {
+          onRequestStart() {},
+          onResponseStart(_controller, statusCode) {
+            status = statusCode;
+          },
+          onResponseData(_controller, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            resolve({
+              status,
+              text: chunks.length === 1 ? chunks[0].latin1Slice() : Buffer.concat(chunks).latin1Slice(),
+            });
+          },
+          onResponseError(_controller, error) {
+            reject(error);
+          },
+        },
+      );
+    });
   return {
     async call(kind, i) {
-      const { statusCode, body } = await pool.request({
-        method: 'POST',
-        path: PATHS[kind],
-        headers: { 'content-type': 'application/json' },
-        body: BODIES[kind][i % BODIES[kind].length],
-      });
-      const text = await body.text();
-      if (statusCode !== 200 || text.includes('"errors"'))
-        throw new Error(`${kind} ${statusCode} ${text.slice(0, 200)}`);
+      const { status, text } = await post(PATHS[kind], BODIES[kind][i % BODIES[kind].length]);
+      if (status !== 200 || text.includes('"errors"'))
+        throw new Error(`${kind} ${status} ${text.slice(0, 200)}`);
     },
     close: () => pool.close(),
   };
@@ -161,11 +205,11 @@ function grpcClient(address) {
   };
   const Client = grpc.makeGenericClientConstructor(service, 'GRPCInferenceService');
   const client = new Client(address, grpc.credentials.createInsecure());
+  // raw_input_contents (little-endian bytes), as Triton's and KServe's clients send tensors by default.
   const requests = INSTANCES.map((x) => ({
     model_name: MODEL,
-    inputs: [
-      { name: 'hidden_input', datatype: 'FP32', shape: [1, FEATURES], contents: { fp32_contents: x } },
-    ],
+    inputs: [{ name: 'hidden_input', datatype: 'FP32', shape: [1, FEATURES] }],
+    raw_input_contents: [Buffer.from(Float32Array.from(x).buffer)],
   }));
   const streams = [];
   return {
@@ -180,6 +224,7 @@ function grpcClient(address) {
       call.on('data', (m) => {
         const w = waiting.shift();
         if (m.error_message) w.reject(new Error(m.error_message));
+        else if (m.infer_response.raw_output_contents.length !== 1) w.reject(new Error('no raw output'));
         else w.resolve(m);
       });
       call.on('error', (e) => {
@@ -199,9 +244,22 @@ function grpcClient(address) {
   };
 }
 
-/** Runs `concurrency` workers for SECONDS; returns predictions/s and latency percentiles (ms). */
-async function measure(makeWorker, concurrency, seconds = SECONDS) {
+/** Makes one load worker (a function sending request i) of a scenario kind. */
+function workerMaker(kind, http, g) {
+  if (kind === 'grpc-unary') return () => g.unary;
+  if (kind === 'grpc-stream') return () => g.openStream();
+  return () => (i) => http.call(kind, i);
+}
+
+/**
+ * Runs `concurrency` workers for SECONDS; returns predictions/s, latency percentiles (ms), and the CPU
+ * time per prediction of the server (`serverPid`) and of this load generator, in microseconds: CPU
+ * time is what a loaded machine measures fairly, wall-clock throughput is not.
+ */
+async function measure(makeWorker, concurrency, seconds = SECONDS, serverPid = undefined) {
   const latencies = [];
+  const serverCpuStart = serverPid ? cpuSeconds(serverPid) : 0;
+  const clientCpuStart = process.cpuUsage();
   let errors = 0;
   let firstError;
   const end = performance.now() + seconds * 1000;
@@ -223,6 +281,8 @@ async function measure(makeWorker, concurrency, seconds = SECONDS) {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const clientCpu = process.cpuUsage(clientCpuStart);
+  const done = Math.max(1, latencies.length);
   latencies.sort((a, b) => a - b);
   const pct = (p) =>
     latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? null;
@@ -230,6 +290,9 @@ async function measure(makeWorker, concurrency, seconds = SECONDS) {
     throughput: latencies.length / elapsed,
     p50: pct(50),
     p99: pct(99),
+    serverCpuUsPerPrediction: serverPid ? ((cpuSeconds(serverPid) - serverCpuStart) * 1e6) / done : null,
+    loadGeneratorCpuUsPerPrediction: (clientCpu.user + clientCpu.system) / done,
+    loadGeneratorCpuPercent: ((clientCpu.user + clientCpu.system) / 1e6 / elapsed) * 100,
     errors,
     ...(firstError ? { firstError } : {}),
   };
@@ -240,16 +303,19 @@ const median = (values) => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 
-async function scenario(name, makeWorker, concurrency) {
-  await measure(makeWorker, concurrency, Math.min(1, SECONDS)); // warm-up: JIT, connections
+async function scenario(name, makeWorker, concurrency, serverPid) {
+  await measure(makeWorker, concurrency, Math.min(2, SECONDS)); // warm-up: JIT, connections
   const runs = [];
-  for (let r = 0; r < REPEATS; r++) runs.push(await measure(makeWorker, concurrency));
+  for (let r = 0; r < REPEATS; r++) runs.push(await measure(makeWorker, concurrency, SECONDS, serverPid));
   return {
     name,
     concurrency,
     throughput: median(runs.map((r) => r.throughput)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
+    serverCpuUsPerPrediction: median(runs.map((r) => r.serverCpuUsPerPrediction)),
+    loadGeneratorCpuUsPerPrediction: median(runs.map((r) => r.loadGeneratorCpuUsPerPrediction)),
+    loadGeneratorCpuPercent: median(runs.map((r) => r.loadGeneratorCpuPercent)),
     errors: runs.reduce((n, r) => n + r.errors, 0),
     ...(runs.find((r) => r.firstError) ? { firstError: runs.find((r) => r.firstError).firstError } : {}),
   };
@@ -257,7 +323,16 @@ async function scenario(name, makeWorker, concurrency) {
 
 // ---------------------------------------------------------------- profile summary
 
-function summariseProfile(dir) {
+/** A function every request of a kind runs through: samples before the first one are start-up. */
+const FIRST_REQUEST_FRAME = {
+  oip: 'flattenNumbers',
+  predict: 'flattenNumbers',
+  graphql: 'predictRows',
+  'grpc-unary': 'decodeInferRequest',
+  'grpc-stream': 'decodeInferRequest',
+};
+
+function summariseProfile(dir, kind) {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -265,7 +340,7 @@ function summariseProfile(dir) {
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const inRequest = (id) => {
     for (let at = id; at !== undefined; at = parent.get(at)) {
-      if (byId.get(at).callFrame.functionName === 'flattenNumbers') return true;
+      if (byId.get(at).callFrame.functionName === FIRST_REQUEST_FRAME[kind]) return true;
     }
     return false;
   };
@@ -326,27 +401,23 @@ async function main() {
   };
   try {
     await registerMnistMlp(home);
-    for (const batching of [true, false]) {
+    for (const batching of BATCHING_MODES) {
       const server = await startServer(home, { batching });
       const rssStart = rssMb(server.child.pid);
       const g = grpcClient(server.grpcAddress);
-      const kinds = batching
-        ? ['oip', 'predict', 'graphql', 'grpc-unary', 'grpc-stream']
-        : ['oip', 'predict', 'grpc-unary'];
+      const kinds = (
+        batching
+          ? ['oip', 'predict', 'graphql', 'grpc-unary', 'grpc-stream']
+          : ['oip', 'predict', 'grpc-unary']
+      ).filter((k) => !KINDS || KINDS.includes(k));
       for (const c of batching ? CONCURRENCY : [32]) {
         const http = httpClient(server.url, c);
         for (const kind of kinds) {
-          const make =
-            kind === 'grpc-unary'
-              ? () => g.unary
-              : kind === 'grpc-stream'
-                ? () => g.openStream()
-                : () => (i) => http.call(kind, i);
-          const row = await scenario(kind, make, c);
+          const row = await scenario(kind, workerMaker(kind, http, g), c, server.child.pid);
           row.batching = batching;
           results.scenarios.push(row);
           process.stderr.write(
-            `${kind} c=${c} batching=${batching}: ${row.throughput.toFixed(0)}/s p50 ${row.p50?.toFixed(2)} p99 ${row.p99?.toFixed(2)} ms errors ${row.errors}\n`,
+            `${kind} c=${c} batching=${batching}: ${row.throughput.toFixed(0)}/s p50 ${row.p50?.toFixed(2)} p99 ${row.p99?.toFixed(2)} ms server ${row.serverCpuUsPerPrediction?.toFixed(0)} us/pred load generator ${row.loadGeneratorCpuUsPerPrediction.toFixed(0)} us/pred errors ${row.errors}\n`,
           );
         }
         await http.close();
@@ -361,6 +432,17 @@ async function main() {
         clearInterval(timer);
         await http.close();
         const third = Math.max(1, Math.floor(samples.length / 3));
+        // Least-squares slope of RSS over the last two thirds (after the heap has grown to its working
+        // size), in MB per minute: flat is ~0; a leak shows as a steady positive slope.
+        const tail = samples.slice(third);
+        const meanT = (tail.length - 1) / 2;
+        const meanR = tail.reduce((a, b) => a + b, 0) / tail.length;
+        let num = 0;
+        let den = 0;
+        tail.forEach((r, t) => {
+          num += (t - meanT) * (r - meanR);
+          den += (t - meanT) ** 2;
+        });
         results.soak = {
           seconds: SOAK_SECONDS,
           throughput: soak.throughput,
@@ -369,6 +451,7 @@ async function main() {
           rssMbFirstThirdMedian: median(samples.slice(0, third)),
           rssMbLastThirdMedian: median(samples.slice(-third)),
           rssMbMax: Math.max(...samples),
+          rssMbPerMinuteSlope: den > 0 ? (num / den) * 60 : null,
         };
       }
       results[batching ? 'rssBatching' : 'rssNoBatching'] = {
@@ -379,14 +462,19 @@ async function main() {
       await stopServer(server);
     }
     if (process.argv.includes('--profile')) {
+      // BENCH_PROFILE_KIND picks the protocol (default REST OIP infer), always c=32 with batching on.
+      const kind = process.env.BENCH_PROFILE_KIND ?? 'oip';
       const dir = mkdtempSync(join(os.tmpdir(), 'fedlearn-serving-prof-'));
       const server = await startServer(home, { batching: true, profileDir: dir });
       const http = httpClient(server.url, 32);
-      await measure(() => (i) => http.call('oip', i), 32, 2);
-      await measure(() => (i) => http.call('oip', i), 32, Math.max(SECONDS, 5));
+      const g = grpcClient(server.grpcAddress);
+      const make = workerMaker(kind, http, g);
+      await measure(make, 32, 2);
+      await measure(make, 32, Math.max(SECONDS, 5));
       await http.close();
+      g.close();
       await stopServer(server);
-      results.profile = { case: 'REST OIP infer, c=32, batching on', ...summariseProfile(dir) };
+      results.profile = { case: `${kind}, c=32, batching on`, ...summariseProfile(dir, kind) };
       rmSync(dir, { recursive: true, force: true });
     }
   } finally {
@@ -425,15 +513,29 @@ async function main() {
     r.throughput.toFixed(0),
     r.p50?.toFixed(2) ?? '-',
     r.p99?.toFixed(2) ?? '-',
+    r.serverCpuUsPerPrediction?.toFixed(0) ?? '-',
+    r.loadGeneratorCpuUsPerPrediction.toFixed(0),
+    r.loadGeneratorCpuPercent.toFixed(0),
     String(r.errors),
   ]);
-  const header = ['protocol', 'c', 'batching', 'pred/s', 'p50 ms', 'p99 ms', 'errors'];
+  const header = [
+    'protocol',
+    'c',
+    'batching',
+    'pred/s',
+    'p50 ms',
+    'p99 ms',
+    'server cpu us/pred',
+    'loadgen cpu us/pred',
+    'loadgen cpu %',
+    'errors',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   console.log([line(header), ...rows.map(line)].join('\n'));
   if (results.soak)
     console.log(
-      `RSS over ${results.soak.seconds} s at c=32: first third ${results.soak.rssMbFirstThirdMedian.toFixed(1)} MB, last third ${results.soak.rssMbLastThirdMedian.toFixed(1)} MB, max ${results.soak.rssMbMax.toFixed(1)} MB`,
+      `RSS over ${results.soak.seconds} s at c=32: start ${results.soak.rssMbAtStart.toFixed(1)} MB, first third ${results.soak.rssMbFirstThirdMedian.toFixed(1)} MB, last third ${results.soak.rssMbLastThirdMedian.toFixed(1)} MB, max ${results.soak.rssMbMax.toFixed(1)} MB, slope ${results.soak.rssMbPerMinuteSlope?.toFixed(2)} MB/min`,
     );
   console.log(JSON.stringify(results, null, 2));
   mkdirSync(join(root, 'bench/results'), { recursive: true });

@@ -331,7 +331,8 @@ export const ERROR_TABLE = {
   INPUT_SIGNATURE_MISMATCH: {
     http: 422,
     grpc: 'INVALID_ARGUMENT',
-    meaning: "A prediction input does not match the model's signature (shape, datatype or feature names).",
+    meaning:
+      "An input (a prediction request, or a client's training data) does not match the model's signature (shape, datatype or feature names).",
   },
   SERVING_QUEUE_FULL: {
     http: 503,

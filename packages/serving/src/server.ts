@@ -95,6 +95,7 @@ export async function startServing(config: ServingConfig, deps: ServingDeps): Pr
         host,
         port: config.grpc.port,
         metrics,
+        rateLimit: config.rateLimit,
         ...(authenticator.enabled ? { authenticate: (token) => authenticator.accepts(token) } : {}),
       });
     }
@@ -105,6 +106,8 @@ export async function startServing(config: ServingConfig, deps: ServingDeps): Pr
         requestStream: config.streams.requestStream,
         resultStream: config.streams.resultStream,
         metrics,
+        rateLimit: config.rateLimit,
+        ...(authenticator.enabled ? { authenticate: (token) => authenticator.authenticate(token) } : {}),
       });
     }
     logger.info(

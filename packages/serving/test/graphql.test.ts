@@ -82,6 +82,21 @@ describe('GraphQL', () => {
     );
   });
 
+  it('a repeated query runs compiled (graphql-jit) and answers exactly as the first time, errors included', async () => {
+    const query =
+      'query($x: [Float!]!) { predict(model: "tiny", instance: $x) { version class probabilities } }';
+    const answers = [];
+    for (let i = 0; i < 3; i += 1) answers.push((await gql(query, { x: [0.1, 0.2, 0.3, 0.4] })).body);
+    expect(answers[0].data.predict.version).toBe('1');
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    const wrong = [];
+    for (let i = 0; i < 3; i += 1) wrong.push((await gql(query, { x: [1, 2] })).body);
+    expect(wrong[0].errors[0].extensions).toMatchObject({ code: 'INPUT_SIGNATURE_MISMATCH' });
+    expect(wrong[2].errors).toEqual(wrong[0].errors);
+    expect(wrong[2].data).toEqual(wrong[0].data);
+  });
+
   it('answers bad input with a GraphQL error carrying the code, and keeps serving', async () => {
     const shape = await gql('{ predict(model: "tiny", instance: [1, 2]) { class } }');
     expect(shape.body.errors[0].extensions).toMatchObject({ code: 'INPUT_SIGNATURE_MISMATCH' });

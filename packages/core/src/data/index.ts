@@ -1,1 +1,2 @@
 export * from './partition.js';
+export * from './signature-check.js';

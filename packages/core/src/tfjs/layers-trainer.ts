@@ -1,3 +1,4 @@
+import { checkAgainstSignature } from '../data/signature-check.js';
 import { FedlearnError } from '../errors.js';
 import type { ModelParams, TensorSpec } from '../params/tensors.js';
 import type { FitConfig } from '../protocol/messages.js';
@@ -47,6 +48,12 @@ export class LayersTrainer implements Trainer {
     }
     if (evaluation && evaluation.x.shape[0] !== evaluation.y.shape[0]) {
       throw new FedlearnError('INVALID_ARGUMENT', 'evaluation x and y have different numbers of examples');
+    }
+    // The check serving runs on every request: data a model could not be served on is refused here too.
+    const input = model.inputs?.length === 1 ? model.inputs[0] : undefined;
+    if (input) {
+      checkAgainstSignature(input, train.x, { field: 'train.x', minRows: 0 });
+      if (evaluation) checkAgainstSignature(input, evaluation.x, { field: 'evaluation.x', minRows: 0 });
     }
     this.options = options;
     this.tf = tf;

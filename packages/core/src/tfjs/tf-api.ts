@@ -28,6 +28,8 @@ export interface TrainableWeight {
 
 /** What the trainer needs of a tfjs `LayersModel`. */
 export interface LayersModelLike {
+  /** The model's input tensors (tfjs SymbolicTensors): what local data is checked against. */
+  readonly inputs?: readonly { readonly dtype: string; readonly shape: readonly (number | null)[] }[];
   readonly weights: readonly LayerWeight[];
   readonly trainableWeights: readonly TrainableWeight[];
   readonly metricsNames: string[];

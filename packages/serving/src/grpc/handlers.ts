@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { FedlearnError, toFedlearnError } from '@fedlearn/core';
 import type {
   Metadata,
@@ -6,6 +7,7 @@ import type {
   sendUnaryData,
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { InferenceService, InferOptions, ServedModelInfo } from '../inference/contract.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import type { ModelInferRequest, ModelMetadataResponse, ModelStreamInferResponse } from './messages.js';
@@ -23,6 +25,8 @@ export interface HandlerOptions {
   onError?: (error: unknown, method: string) => void;
   /** Requests and latency of ModelInfer and each ModelStreamInfer message (protocol `grpc`). */
   metrics?: Pick<ServingMetrics, 'observeRequest'>;
+  /** Per-caller limit on every inference rpc and every ModelStreamInfer message (RESOURCE_EXHAUSTED). */
+  rateLimiter?: RateLimiter;
 }
 
 /** `authorization: Bearer <token>` as KServe/Triton clients send it, else `x-api-key`. */
@@ -38,6 +42,21 @@ async function checkToken(options: HandlerOptions, metadata: Metadata): Promise<
   if (!(await options.authenticate(tokenFrom(metadata)))) {
     throw new FedlearnError('UNAUTHORIZED', 'missing or invalid token');
   }
+}
+
+/**
+ * Whom a rate limit counts: the caller's token (as a digest, never the secret) when it sent one, which
+ * auth has accepted by now, else its address without the port.
+ */
+export function callerKey(metadata: Metadata, peer: string): string {
+  const token = tokenFrom(metadata);
+  if (token) return `token:${createHash('sha256').update(token).digest('hex').slice(0, 24)}`;
+  const port = peer.lastIndexOf(':');
+  return `peer:${port > 0 ? peer.slice(0, port) : peer}`;
+}
+
+function admit(options: HandlerOptions, call: { metadata: Metadata; getPeer(): string }): void {
+  if (options.rateLimiter?.enabled) options.rateLimiter.take(callerKey(call.metadata, call.getPeer()));
 }
 
 function deadlineOf(call: { getDeadline(): Date | number }): number | undefined {
@@ -97,15 +116,21 @@ export function inferenceHandlers(
     handle: (request: Req, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
   ) {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      checkToken(options, call.metadata)
-        .then(() => handle(call.request, call))
-        .then(
-          (response) => callback(null, response),
-          (error: unknown) => {
-            options.onError?.(error, method);
-            callback(toGrpcError(error));
-          },
-        );
+      // Without auth there is nothing to wait for: the handler starts in this turn.
+      const run = () => {
+        admit(options, call);
+        return handle(call.request, call);
+      };
+      const started = options.authenticate
+        ? checkToken(options, call.metadata).then(run)
+        : new Promise<Res>((resolve) => resolve(run()));
+      started.then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          options.onError?.(error, method);
+          callback(toGrpcError(error));
+        },
+      );
     };
   }
 
@@ -173,12 +198,13 @@ function streamInfer(
     inFlight += 1;
     const deadline = deadlineOf(call);
     authorized
-      .then(() =>
-        runInfer(service, options, message, {
+      .then(() => {
+        admit(options, call);
+        return runInfer(service, options, message, {
           signal: controller.signal,
           ...(deadline === undefined ? {} : { deadline }),
-        }),
-      )
+        });
+      })
       .then(
         (response) => {
           if (!controller.signal.aborted) call.write({ error_message: '', infer_response: response });

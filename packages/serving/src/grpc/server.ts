@@ -2,6 +2,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { RateLimiter, type RateLimitOptions } from '../auth/rate-limiter.js';
 import type { InferenceService } from '../inference/contract.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import { inferenceHandlers } from './handlers.js';
@@ -39,6 +40,11 @@ export interface GrpcServerOptions {
   onError?: (error: unknown, method: string) => void;
   /** Records inference requests and latency under protocol `grpc`. */
   metrics?: Pick<ServingMetrics, 'observeRequest'>;
+  /**
+   * Requests per caller (its token, else its address) per window over every inference rpc and stream
+   * message; over it, RESOURCE_EXHAUSTED. Off when absent or `max` is 0.
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface GrpcServerHandle {
@@ -79,6 +85,7 @@ export async function startGrpcServer(
       ...(options.authenticate ? { authenticate: options.authenticate } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.rateLimit ? { rateLimiter: new RateLimiter(options.rateLimit) } : {}),
     }),
   );
 

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { FedlearnError } from '@fedlearn/core';
 import type { InferenceRequest, InferenceResult, NamedTensor } from '../inference/contract.js';
 import type { InferInputTensor, ModelInferRequest, ModelInferResponse } from './messages.js';
@@ -11,6 +12,8 @@ export interface TensorLimits {
 export const DEFAULT_TENSOR_LIMITS: TensorLimits = { maxInputs: 16, maxElements: 1 << 22 };
 
 const FP32_BYTES = 4;
+/** OIP raw tensors are little-endian: on such a host they are copied as bytes, not read value by value. */
+const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
 
 function invalid(message: string, details: Record<string, unknown>): FedlearnError {
   return new FedlearnError('INVALID_ARGUMENT', message, { details });
@@ -45,6 +48,12 @@ function decodeRaw(bytes: Buffer, count: number, index: number): Float32Array {
       bytes: bytes.length,
       expectedBytes: count * FP32_BYTES,
     });
+  }
+  if (HOST_IS_LITTLE_ENDIAN) {
+    // One memcpy into a fresh, aligned buffer (the message's Buffer may sit at any offset).
+    const out = new Float32Array(count);
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
@@ -112,6 +121,7 @@ export function decodeInferRequest(
 }
 
 function encodeRaw(data: Float32Array): Buffer {
+  if (HOST_IS_LITTLE_ENDIAN) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const bytes = Buffer.alloc(data.length * FP32_BYTES);
   for (let i = 0; i < data.length; i += 1) bytes.writeFloatLE(data[i]!, i * FP32_BYTES);
   return bytes;

@@ -1,4 +1,4 @@
-import { FedlearnError } from '@fedlearn/core';
+import { checkAgainstSignature, FedlearnError } from '@fedlearn/core';
 import type { NamedTensor, TensorSpec } from './contract.js';
 
 /** Instances one request may carry at most (a bigger batch is split by the caller). */
@@ -9,8 +9,8 @@ function mismatch(field: string, reason: string): FedlearnError {
 }
 
 /**
- * Checks request tensors against the model's signature (names, datatype, shape, finite values)
- * and returns the one input's rows. The message names the field and why, never the values.
+ * Checks request tensors against the model's signature (names here; datatype, shape and finite
+ * values in core's `checkAgainstSignature`) and returns the one input's rows. The message names the field and why, never the values.
  */
 export function checkInputs(
   specs: readonly TensorSpec[],
@@ -28,40 +28,11 @@ export function checkInputs(
     throw mismatch('inputs[0].name', `the model's input is named ${JSON.stringify(spec.name)}`);
   }
   const tensor = tensors[index]!;
-  const field = `inputs[${index}]`;
-  if (tensor.datatype !== spec.datatype) {
-    throw mismatch(`${field}.datatype`, `the model takes ${spec.datatype}, got ${tensor.datatype}`);
-  }
-  const shape = tensor.shape;
-  if (shape.length !== spec.shape.length) {
-    throw mismatch(
-      `${field}.shape`,
-      `expected ${spec.shape.length} dimensions ${JSON.stringify(spec.shape)}, got ${shape.length}`,
-    );
-  }
-  for (let d = 0; d < shape.length; d++) {
-    const want = spec.shape[d]!;
-    const got = shape[d]!;
-    if (!Number.isInteger(got) || got < 1 || (want !== -1 && got !== want)) {
-      throw mismatch(
-        `${field}.shape[${d}]`,
-        `expected ${want === -1 ? 'a positive size' : want}, got ${got}`,
-      );
-    }
-  }
-  const rows = shape[0]!;
-  if (rows > MAX_ROWS_PER_REQUEST) {
-    throw mismatch(`${field}.shape[0]`, `at most ${MAX_ROWS_PER_REQUEST} instances per request`);
-  }
-  const expected = shape.reduce((n, d) => n * d, 1);
-  if (tensor.data.length !== expected) {
-    throw mismatch(
-      `${field}.data`,
-      `shape ${JSON.stringify(shape)} needs ${expected} values, got ${tensor.data.length}`,
-    );
-  }
-  for (let i = 0; i < tensor.data.length; i++) {
-    if (!Number.isFinite(tensor.data[i]!)) throw mismatch(`${field}.data[${i}]`, 'not a finite number');
-  }
+  // The same check training runs on its data (core), so training and serving agree on the input.
+  const { rows } = checkAgainstSignature(
+    { dtype: spec.datatype, shape: spec.shape },
+    { dtype: tensor.datatype, shape: tensor.shape, values: tensor.data },
+    { field: `inputs[${index}]`, dtypeField: 'datatype', valuesField: 'data', maxRows: MAX_ROWS_PER_REQUEST },
+  );
   return { data: tensor.data, rows };
 }

@@ -17,7 +17,14 @@ export interface ServingMetrics {
   countSwap(model: string, result: 'swapped' | 'refused'): void;
 }
 
+/** The `model` label of a request for a model this process does not serve: one series, however many names. */
+export const UNSERVED_MODEL_LABEL = '(not served)';
+
 export function createServingMetrics(registry: Registry = new Registry()): ServingMetrics {
+  // Request labels take the model name from the caller; only names of served models become series, so
+  // requests for made-up names cannot grow the registry without bound.
+  const served = new Set<string>();
+  const modelLabel = (model: string) => (served.has(model) ? model : UNSERVED_MODEL_LABEL);
   const requests = new Counter({
     name: 'fedlearn_serving_requests_total',
     help: 'Prediction requests by protocol, model and outcome (ok or an error code)',
@@ -59,12 +66,16 @@ export function createServingMetrics(registry: Registry = new Registry()): Servi
   return {
     registry,
     observeRequest(protocol, model, outcome, seconds) {
-      requests.inc({ protocol, model, outcome });
-      latency.observe({ protocol, model }, seconds);
+      const label = modelLabel(model);
+      requests.inc({ protocol, model: label, outcome });
+      latency.observe({ protocol, model: label }, seconds);
     },
     observeBatch: (model, rows) => batches.observe({ model }, rows),
     setQueueDepth: (model, rows) => queueDepth.set({ model }, rows),
-    setVersionInUse: (model, v) => version.set({ model }, v),
+    setVersionInUse: (model, v) => {
+      served.add(model);
+      version.set({ model }, v);
+    },
     countSwap: (model, result) => swaps.inc({ model, result }),
   };
 }

@@ -109,11 +109,14 @@ export class ServedVersion {
 
   /** One synchronous model run; every intermediate tensor is freed before it returns. */
   execute(input: Float32Array, rows: number): Float32Array {
-    return tf.tidy(() => {
-      const x = tf.tensor2d(input, [rows, this.inputWidth]);
-      const y = this.model.predict(x) as tf.Tensor;
+    // The output tensor leaves tidy and is read outside it: returning the read array from tidy would
+    // make tfjs walk it element by element looking for tensors to keep.
+    const y = tf.tidy(() => this.model.predict(tf.tensor2d(input, [rows, this.inputWidth])) as tf.Tensor);
+    try {
       return y.dataSync() as Float32Array;
-    });
+    } finally {
+      y.dispose();
+    }
   }
 
   info(alias: string | undefined): ServedModelInfo {

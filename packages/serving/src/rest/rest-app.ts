@@ -89,25 +89,33 @@ export async function createRestApp(options: RestAppOptions): Promise<FastifyIns
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.addHook('onRequest', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-    const path = req.url.split('?')[0]!;
-    // A GraphQL subscription authenticates in its connection_init (browsers cannot set headers on a
-    // WebSocket); only a GET upgrade of /graphql gets there, so no other route is reachable this way.
-    const subscription = path === '/graphql' && req.method === 'GET' && req.headers.upgrade === 'websocket';
-    if (OPEN_PATHS.some((p) => p.test(path)) || subscription) {
+  if (authenticator.enabled) {
+    app.addHook('onRequest', async (req, reply) => {
+      reply.header('x-request-id', req.id);
+      const path = req.url.split('?')[0]!;
+      // A GraphQL subscription authenticates in its connection_init (browsers cannot set headers on a
+      // WebSocket); only a GET upgrade of /graphql gets there, so no other route is reachable this way.
+      const subscription = path === '/graphql' && req.method === 'GET' && req.headers.upgrade === 'websocket';
+      if (OPEN_PATHS.some((p) => p.test(path)) || subscription) {
+        req.principal = { id: req.ip, method: 'none' };
+        return;
+      }
+      const token = tokenFromHeader(req.headers.authorization) ?? tokenFromHeader(req.headers['x-api-key']);
+      try {
+        req.principal = await authenticator.authenticate(token);
+      } catch (error) {
+        // Answered here rather than thrown: plugins such as mercurius have their own error handlers.
+        return sendError(req, reply, error);
+      }
+    });
+  } else {
+    // Auth off (the local demo): callers are told apart by address; a callback hook, no promise per request.
+    app.addHook('onRequest', (req, reply, done) => {
+      reply.header('x-request-id', req.id);
       req.principal = { id: req.ip, method: 'none' };
-      return;
-    }
-    const token = tokenFromHeader(req.headers.authorization) ?? tokenFromHeader(req.headers['x-api-key']);
-    try {
-      const principal = await authenticator.authenticate(token);
-      req.principal = authenticator.enabled ? principal : { id: req.ip, method: 'none' };
-    } catch (error) {
-      // Answered here rather than thrown: plugins such as mercurius have their own error handlers.
-      return sendError(req, reply, error);
-    }
-  });
+      done();
+    });
+  }
 
   if (config.rateLimit.max > 0) {
     await app.register(rateLimit, {
@@ -126,11 +134,13 @@ export async function createRestApp(options: RestAppOptions): Promise<FastifyIns
 
   app.setErrorHandler((error, req, reply) => sendError(req, reply, error));
 
-  app.addHook('onResponse', async (req, reply) => {
-    if (!req.routeOptions.config.predicts) return;
-    const model = (req.params as { name?: string }).name ?? 'unknown';
-    const outcome = reply.statusCode < 400 ? 'ok' : String(reply.statusCode);
-    metrics.observeRequest('rest', model, outcome, reply.elapsedTime / 1000);
+  app.addHook('onResponse', (req, reply, done) => {
+    if (req.routeOptions.config.predicts) {
+      const model = (req.params as { name?: string }).name ?? 'unknown';
+      const outcome = reply.statusCode < 400 ? 'ok' : String(reply.statusCode);
+      metrics.observeRequest('rest', model, outcome, reply.elapsedTime / 1000);
+    }
+    done();
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

@@ -8,6 +8,7 @@ import type { InferenceRequest, InferenceResult } from '../inference/contract.js
  *   version  a pinned version (optional; the alias's version by default)
  *   id       the caller's request id (optional; the entry id by default)
  *   request  an Open Inference Protocol v2 JSON request body: {"inputs":[{"name","datatype","shape","data"}]}
+ *   token    an API key or JWT (required when auth is on; never copied to the result or dead-letter stream)
  * and gets one entry on the result stream with the fields id, entry, model, version and response (an OIP
  * v2 JSON response body), or one on the dead-letter stream with entry, reason, code, deliveries, fields.
  */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type ErrorCode, FedlearnError, isFedlearnError, toFedlearnError } from '@fedlearn/core';
 import { Redis } from 'ioredis';
+import type { Principal } from '../auth/authenticator.js';
+import { RateLimiter, type RateLimitOptions } from '../auth/rate-limiter.js';
 import type { InferenceService } from '../inference/contract.js';
 import type { ServingMetrics } from '../metrics/serving-metrics.js';
 import {
@@ -40,6 +42,17 @@ export interface StreamsWorkerOptions {
   onEvent?: (event: StreamsWorkerEvent) => void;
   /** Records each answered or refused entry and its latency under protocol `streams`. */
   metrics?: Pick<ServingMetrics, 'observeRequest'>;
+  /**
+   * When set (auth on), every entry must carry a `token` field (an API key or JWT) that this resolves
+   * to a caller, or it is dead-lettered UNAUTHORIZED without running. The token is never copied to the
+   * result or dead-letter streams.
+   */
+  authenticate?: (token: string | undefined) => Promise<Pick<Principal, 'id'>>;
+  /**
+   * Entries per caller (the token's principal; with auth off, all entries count as one caller) per
+   * window; over it, an entry is dead-lettered RATE_LIMITED without running. Off when absent or 0.
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 export type StreamsWorkerEvent =
@@ -64,7 +77,12 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'MODEL_NOT_SERVED',
   'PAYLOAD_TOO_LARGE',
   'UNAUTHORIZED',
+  'RATE_LIMITED',
 ]);
+
+/** The field an entry carries its credentials in when auth is on. */
+export const TOKEN_FIELD = 'token';
+const ANONYMOUS_CALLER = 'anonymous';
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -96,6 +114,7 @@ export async function startStreamsWorker(
   const maxLength = options.maxStreamLength ?? 100_000;
   const limits: StreamLimits = { ...DEFAULT_STREAM_LIMITS, ...options.limits };
   const emit = options.onEvent ?? (() => {});
+  const limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
   const commands = connect(options.redis);
   const blocking = connect(options.redis);
   let stopping = false;
@@ -121,7 +140,8 @@ export async function startStreamsWorker(
   async function deadLetter(entry: string, fields: EntryFields, deliveries: number, error: unknown) {
     const fedlearn = toFedlearnError(error);
     const reason = isFedlearnError(error) ? fedlearn.message : 'internal error';
-    const original = JSON.stringify(fields);
+    const { [TOKEN_FIELD]: _secret, ...kept } = fields;
+    const original = JSON.stringify(kept);
     await commit(entry, deadLetterStream, [
       'entry',
       entry,
@@ -150,6 +170,10 @@ export async function startStreamsWorker(
         (performance.now() - started) / 1000,
       );
     try {
+      const caller = options.authenticate
+        ? (await options.authenticate(fields[TOKEN_FIELD])).id
+        : ANONYMOUS_CALLER;
+      limiter?.take(caller);
       const request = parseRequestEntry(entry, fields, limits);
       const result = await service.infer(request);
       await commit(entry, options.resultStream, resultFields(entry, result));

@@ -149,6 +149,7 @@ describe('Redis Streams worker (the real Redis at 127.0.0.1:6379)', () => {
 
   it('dead-letters malformed and refused entries at once, with the reason, and keeps serving', async () => {
     const metrics = createServingMetrics();
+    metrics.setVersionInUse('tiny', 1); // what the model catalog reports when it loads a version
     await start({ metrics });
     const bad = [
       ['request', requestBody()],
