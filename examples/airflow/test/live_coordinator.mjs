@@ -67,7 +67,19 @@ coordinator.stderr.pipe(process.stderr);
 
 for (let index = 0; index < clients; index++) {
   const client = start(
-    ['client', '--server', url, '--index', String(index), '--clients', '20', '--seed', '7', '--backend', 'wasm'],
+    [
+      'client',
+      '--server',
+      url,
+      '--index',
+      String(index),
+      '--clients',
+      '20',
+      '--seed',
+      '7',
+      '--backend',
+      'wasm',
+    ],
     { FEDLEARN_CLIENT_TOKEN: clientToken },
   );
   client.stderr.pipe(process.stderr);
