@@ -42,7 +42,7 @@ describe('examples/browser', () => {
     // The round the page trained in lists it among the participants once that round's model is out.
     await page.waitForFunction(
       () =>
-        [...document.querySelectorAll('#participants li')].some((li) =>
+        Array.from(document.querySelectorAll('#participants li')).some((li) =>
           li.textContent?.includes('browser-1'),
         ),
       undefined,
