@@ -20,11 +20,17 @@ const started: ChildProcess[] = [];
 export function start(
   command: string,
   args: string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string; name?: string } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    cwd?: string;
+    name?: string;
+    /** Start from an empty environment (PATH only) instead of this process's. */
+    cleanEnv?: boolean;
+  } = {},
 ): Started {
   const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...(options.cleanEnv ? { PATH: process.env.PATH } : process.env), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(child);

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { type MlflowStandIn, startMlflowStandIn } from '@fedlearn/registry/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { fedlearn, stopAll } from '../../../examples/support/processes.js';
 import { IMAGE_SIZE } from '../src/mnist.js';
 
 // The compose stack without a Docker engine: the coordinator, client and serving services run as
@@ -23,7 +24,6 @@ import { IMAGE_SIZE } from '../src/mnist.js';
 //     redis → the machine's Redis. (PostgreSQL backs only MLflow and Airflow in the stack: no
 //     fedlearn service reads it, so the stand-in takes its place with MLflow.)
 const ROOT = resolve(import.meta.dirname, '../../..');
-const BIN = join(ROOT, 'packages/cli/dist/bin.js');
 
 interface ComposeService {
   command: string[];
@@ -88,54 +88,17 @@ function dockerfileEnv(target: string): Record<string, string> {
   return env;
 }
 
-const children: ChildProcess[] = [];
 let mlflow: MlflowStandIn | undefined;
 let s3: { close(): Promise<void> } | undefined;
 afterAll(async () => {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await stopAll();
   await mlflow?.close();
   await s3?.close();
 });
 
-function run(name: string, args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH!, ...env },
-  });
-  children.push(child);
-  let output = '';
-  const waiters = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const w of waiters) w();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<number | null>((done) => child.once('exit', done));
-  const waitFor = (pattern: RegExp) =>
-    new Promise<RegExpMatchArray>((found, failed) => {
-      const check = () => {
-        const match = pattern.exec(output);
-        if (match) {
-          waiters.delete(check);
-          found(match);
-        }
-      };
-      waiters.add(check);
-      void exited.then((code) => failed(new Error(`${name} exited (${code}):\n${output.slice(-3000)}`)));
-      check();
-    });
-  return { child, output: () => output, waitFor, exited };
-}
+/** A service's command as a process: the image's entrypoint `fedlearn` is the built CLI. */
+const run = (name: string, args: string[], env: Record<string, string>) =>
+  fedlearn(args, { env, name, cleanEnv: true });
 
 /** A free TCP port on 127.0.0.1. */
 async function freePort(): Promise<number> {
@@ -152,8 +115,8 @@ describe('the compose services, started natively as processes (docker-compose co
   it('trains a job at start, registers it in MLflow with artifacts in S3, and serves the champion', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fedlearn-native-stack-'));
     const services = composeServices(testEnvFile(dir));
-    const { coordinator, client, serving } = services as Record<string, ComposeService>;
-    expect(coordinator && client && serving).toBeTruthy();
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['coordinator', 'client', 'serving']));
+    const [coordinator, client, serving] = [services.coordinator!, services.client!, services.serving!];
 
     const { default: S3rver } = (await import('s3rver' as string)) as {
       default: new (options: object) => { run(): Promise<AddressInfo>; close(): Promise<void> };
@@ -186,7 +149,11 @@ describe('the compose services, started natively as processes (docker-compose co
         );
     };
     const home = join(dir, 'fedlearn-home');
-    const envOf = (service: ComposeService, target: string, extra: Record<string, string> = {}) => ({
+    const envOf = (
+      service: ComposeService,
+      target: string,
+      extra: Record<string, string> = {},
+    ): Record<string, string> => ({
       ...Object.fromEntries(
         Object.entries({ ...dockerfileEnv(target), ...service.environment }).map(([k, v]) => [
           k,
@@ -229,7 +196,7 @@ describe('the compose services, started natively as processes (docker-compose co
     await coordinatorProcess.waitFor(/job stack-model-\S+ (completed|failed|cancelled)/);
     expect(coordinatorProcess.output()).toMatch(/job stack-model-\S+ completed/);
     for (const c of clients) expect(c.output()).toMatch(/partition \d of 2 \(from FEDLEARN_CLIENT_INDEX\)/);
-    expect(coordinatorProcess.child.exitCode).toBeNull();
+    expect(coordinatorProcess.child.exitCode).toBeNull(); // stays up after its job
     const jobs = (await (
       await fetch(`${hosts['http://coordinator:8700']}/v1/jobs`, {
         headers: { authorization: `Bearer ${envOf(coordinator, 'coordinator').FEDLEARN_API_TOKEN}` },
