@@ -62,7 +62,7 @@ FROM runtime AS coordinator
 EXPOSE 8700
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8700/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["server", "--host", "0.0.0.0", "--port", "8700"]
+CMD ["server", "--host", "0.0.0.0", "--port", "8700", "--keep-running"]
 
 # ---- client: a simulated Node client on one MNIST partition -------------------------------------
 # Healthy while it can reach its coordinator (FEDLEARN_SERVER); it listens on no port itself.
@@ -70,13 +70,12 @@ FROM runtime AS client
 ENV FEDLEARN_SERVER=http://coordinator:8700
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.FEDLEARN_SERVER + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-COPY --chown=root:root deploy/client/client-entrypoint.mjs /app/deploy/client-entrypoint.mjs
-ENTRYPOINT ["node", "/app/deploy/client-entrypoint.mjs"]
-CMD []
+# `--index auto`: each compose replica takes its partition from its container name.
+CMD ["client", "--index", "auto"]
 
 # ---- serving: REST/GraphQL on 8800, gRPC on 50051 -----------------------------------------------
 FROM runtime AS serving
 EXPOSE 8800 50051
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8800/v2/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["serve", "--host", "0.0.0.0", "--port", "8800", "--grpc-port", "50051"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8800", "--grpc-port", "50051", "--wait-for-model"]

@@ -7,11 +7,24 @@ function fixed(value: number | undefined, digits: number): string {
   return typeof value === 'number' ? value.toFixed(digits) : '—';
 }
 
-/** One row per round: round, finished/sampled, train loss, test accuracy, seconds, MB up, MB down. */
+/**
+ * One row per round: round, finished/sampled, dropped (disconnected or silent at the deadline),
+ * train loss, test accuracy, test loss, seconds, MB up, MB down.
+ */
 export function roundTable(rounds: readonly RoundSummary[]): string {
   const table = new Table({
-    head: ['round', 'clients', 'train loss', 'accuracy', 'test loss', 'seconds', 'MB up', 'MB down'],
-    colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    head: [
+      'round',
+      'clients',
+      'dropped',
+      'train loss',
+      'accuracy',
+      'test loss',
+      'seconds',
+      'MB up',
+      'MB down',
+    ],
+    colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
@@ -19,6 +32,7 @@ export function roundTable(rounds: readonly RoundSummary[]): string {
     table.push([
       String(r.round),
       `${r.completed}/${r.sampled}${r.status === 'failed' ? ' ✗' : ''}`,
+      String(r.dropped + r.timedOut),
       fixed(r.trainLoss, 4),
       fixed(r.accuracy, 4),
       fixed(r.loss, 4),

@@ -13,7 +13,7 @@ describe('fedlearn demo (real processes, embedded defaults)', () => {
       '--batch-size',
       '64',
     ]);
-    expect(stdout).toMatch(/│ round │ clients │ train loss │ accuracy │/);
+    expect(stdout).toMatch(/│ round │ clients │ dropped │ train loss │ accuracy │/);
     expect(report.config).toMatchObject({
       clients: 2,
       rounds: 2,

@@ -21,10 +21,6 @@ interface Problem {
 type Validate = (root: string, options?: { composeCli?: boolean }) => Problem[];
 
 const { validateDeploy } = (await import(pathToFileURL(VALIDATOR).href)) as { validateDeploy: Validate };
-const entrypoint = (await import(pathToFileURL(join(ROOT, 'deploy/client/client-entrypoint.mjs')).href)) as {
-  replicaIndexFromName: (name: string, service?: string) => number | undefined;
-  indexFromEnv: (value: string | undefined) => number | undefined;
-};
 
 const copies: string[] = [];
 afterEach(() => {
@@ -165,28 +161,5 @@ describe('scripts/validate-deploy.mjs (docker-compose 1.29, compose-spec schema,
     const dir = brokenCopy('Dockerfile', withoutServingHealthcheck);
     const messages = validateDeploy(dir, { composeCli: false }).map((p) => p.message);
     expect(messages).toEqual([expect.stringContaining('target "serving" has no HEALTHCHECK')]);
-  });
-});
-
-describe('client image entrypoint: each compose replica finds its own partition', () => {
-  it('reads the replica number from Compose v2 and v1 container names, 0-based', () => {
-    expect(entrypoint.replicaIndexFromName('fedlearn-client-1.fedlearn_default')).toBe(0);
-    expect(entrypoint.replicaIndexFromName('fedlearn-client-3.fedlearn_default')).toBe(2);
-    expect(entrypoint.replicaIndexFromName('w12_client_12')).toBe(11);
-  });
-
-  it('finds no index in other services, container ids or a replica 0', () => {
-    expect(entrypoint.replicaIndexFromName('fedlearn-coordinator-1.fedlearn_default')).toBeUndefined();
-    expect(entrypoint.replicaIndexFromName('3f2a9c1b7d4e')).toBeUndefined();
-    expect(entrypoint.replicaIndexFromName('fedlearn-client-0')).toBeUndefined();
-    expect(entrypoint.replicaIndexFromName('fedlearn-client-2-extra')).toBeUndefined();
-  });
-
-  it('lets FEDLEARN_CLIENT_INDEX override, and refuses a malformed one', () => {
-    expect(entrypoint.indexFromEnv('4')).toBe(4);
-    expect(entrypoint.indexFromEnv(undefined)).toBeUndefined();
-    expect(entrypoint.indexFromEnv(' ')).toBeUndefined();
-    expect(() => entrypoint.indexFromEnv('-1')).toThrow(/non-negative integer/);
-    expect(() => entrypoint.indexFromEnv('2; rm -rf /')).toThrow(/non-negative integer/);
   });
 });

@@ -6,14 +6,18 @@ import { readCredential, readIdentity } from '../identity-files.js';
 import { clientPartition } from '../mnist.js';
 import { buildMnistMlp, toTensors } from '../mnist-model.js';
 import { backendOption, intOption, partitionOption, secretFromEnv, tokenFromEnv } from '../options.js';
+import { clientIndexOption, systemReplicaLookup } from '../replica-index.js';
 import type { CommandIo } from './io.js';
 
 export const CLIENT_HELP = `fedlearn client — join a coordinator and train on one partition of the MNIST digits
 
-Usage: FEDLEARN_CLIENT_TOKEN=... fedlearn client --server URL --index I [options]
+Usage: FEDLEARN_CLIENT_TOKEN=... fedlearn client --server URL --index I|auto [options]
 
-  --server URL        coordinator URL (default http://127.0.0.1:8700)
-  --index I           this client's partition, 0 ≤ I < --clients (required)
+  --server URL        coordinator URL (default $FEDLEARN_SERVER, else http://127.0.0.1:8700)
+  --index I           this client's partition, 0 ≤ I < --clients (required); \`auto\`: take it
+                      from FEDLEARN_CLIENT_INDEX, else from the compose container name
+                      (<project>-client-<n> → n − 1, found by host name or reverse DNS), so
+                      replicas of one service (deploy.replicas, --scale) each hold their own
   --clients N         number of partitions (default 10)
   --partition P       iid | shards:K | dirichlet:ALPHA (default iid)
   --seed S            partition and model seed (default 42)
@@ -37,7 +41,7 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
   const { values } = parseArgs({
     args,
     options: {
-      server: { type: 'string', default: 'http://127.0.0.1:8700' },
+      server: { type: 'string' },
       index: { type: 'string' },
       clients: { type: 'string' },
       partition: { type: 'string' },
@@ -55,11 +59,12 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
     return 0;
   }
   const clients = intOption(values.clients, 'clients', 10);
-  const index = intOption(values.index, 'index', -1, 0, clients - 1);
-  if (index < 0) {
-    io.stderr('fedlearn client: --index is required (which partition this client holds)\n');
+  if (values.index === undefined) {
+    io.stderr('fedlearn client: --index is required (which partition this client holds, or auto)\n');
     return 2;
   }
+  const { index, source } = await clientIndexOption(values.index, clients, systemReplicaLookup(io.env));
+  const serverUrl = values.server ?? (io.env.FEDLEARN_SERVER?.trim() || 'http://127.0.0.1:8700');
   const seed = intOption(values.seed, 'seed', 42, 0, 2 ** 31);
   const scheme = partitionOption(values.partition);
   const dropout = dropoutOption(values.dropout);
@@ -75,7 +80,7 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
     secretFromEnv(io.env, 'FEDLEARN_CLIENT_CREDENTIAL') ??
     (values['identity-dir'] ? await readCredential(values['identity-dir'], clientId) : undefined);
   const client = new FederatedClient({
-    serverUrl: values.server,
+    serverUrl,
     token,
     clientId,
     trainer,
@@ -99,12 +104,12 @@ export async function runClientCommand(args: string[], io: CommandIo): Promise<n
       } else if (event.type === 'server_error' || event.type === 'task_failed') {
         io.stderr(`${clientId}: ${event.code}: ${event.message}\n`);
       } else if (event.type === 'connect_error') {
-        io.stderr(`${clientId}: cannot reach ${values.server} (${event.message}); retrying\n`);
+        io.stderr(`${clientId}: cannot reach ${serverUrl} (${event.message}); retrying\n`);
       }
     },
   });
   io.stdout(
-    `${clientId}: ${data.train.count} training and ${data.evaluation.count} held-out digits (${formatPartitionScheme(scheme)}), backend ${backend}, labels ${JSON.stringify(data.histogram)}\n`,
+    `${clientId}: partition ${index} of ${clients}${source === '--index' ? '' : ` (from ${source})`}, ${data.train.count} training and ${data.evaluation.count} held-out digits (${formatPartitionScheme(scheme)}), backend ${backend}, labels ${JSON.stringify(data.histogram)}\n`,
   );
   await client.start().catch(() => undefined);
   try {

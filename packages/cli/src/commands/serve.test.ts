@@ -99,11 +99,54 @@ describe('fedlearn serve', () => {
     expect(err).toMatch(/Nothing to serve yet: train one with `npm start`/);
   });
 
+  it('--wait-for-model waits, with progress, until the alias exists, then serves it', async () => {
+    const controller = new AbortController();
+    let err = '';
+    let serving: ServingHandle | undefined;
+    const looks: number[] = [];
+    const ready = new Promise<void>((resolve) => {
+      void runServeCommand(
+        ['--port', '0', '--grpc-port', '0', '--wait-for-model', '--wait-interval', '250'],
+        { stdout: () => undefined, stderr: (t) => (err += t), env: {}, cwd },
+        {
+          signal: controller.signal,
+          onReady: (h) => {
+            serving = h;
+            resolve();
+          },
+          // The first two looks find nothing; the model is registered during the second pause.
+          sleep: async (ms) => {
+            looks.push(ms);
+            if (looks.length === 2) await registerDemoModel();
+          },
+        },
+      );
+    });
+    await ready;
+    expect(looks).toEqual([250, 250]);
+    expect(err.match(/waiting for mnist-mlp@champion \(REGISTRY_NOT_FOUND/g)).toHaveLength(2);
+    expect(err).toContain('attempt 2');
+    const response = await fetch(`${serving!.url}/v2/health/ready`);
+    expect(response.status).toBe(200);
+    controller.abort();
+  });
+
+  it('--wait-for-model stops waiting, exit 0, when told to stop', async () => {
+    const controller = new AbortController();
+    const code = await runServeCommand(
+      ['--port', '0', '--grpc-port', '0', '--wait-for-model'],
+      { stdout: () => undefined, stderr: () => undefined, env: {}, cwd },
+      { signal: controller.signal, sleep: async () => controller.abort() },
+    );
+    expect(code).toBe(0);
+  });
+
   it('turns auth on from flags or env and refuses a bad rate limit', () => {
     expect(serveConfigFromArgs(['--api-key', 'k'.repeat(20)], {})?.auth).toMatchObject({ mode: 'api-key' });
     expect(serveConfigFromArgs([], { FEDLEARN_JWT_SECRET: 's'.repeat(40) })?.auth).toMatchObject({
       mode: 'jwt',
     });
     expect(() => serveConfigFromArgs(['--rate-limit', '-1'], {})).toThrow(/--rate-limit/);
+    expect(() => serveConfigFromArgs(['--wait-interval', '5'], {})).toThrow(/--wait-interval/);
   });
 });

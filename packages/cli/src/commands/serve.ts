@@ -34,6 +34,10 @@ authentication OFF and listening on 127.0.0.1 only (a local demo; give a key for
   --streams            also answer requests from Redis Streams (REDIS_URL, default redis://127.0.0.1:6379)
   --backend B          auto | tensorflow | wasm | cpu (default auto)
   --home DIR           fedlearn home with the local registry (default $FEDLEARN_HOME or ./.fedlearn)
+  --wait-for-model     when a model or alias does not exist yet (or the registry does not answer
+                       yet), wait for it, printing progress, instead of exiting: what a deployment
+                       runs beside a coordinator that is still training its first version
+  --wait-interval MS   how often to look again while waiting (default 5000)
 
 Models come from MLflow when MLFLOW_TRACKING_URI is set (artifacts from S3 with AWS_* variables).
 `;
@@ -42,6 +46,31 @@ export interface ServeControl {
   /** Stops the server (tests); without it, SIGINT and SIGTERM stop it. */
   signal?: AbortSignal;
   onReady?: (handle: ServingHandle) => void;
+  /** `--wait-for-model`'s pause between attempts (tests inject one); resolves early on abort. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Codes `--wait-for-model` waits through: the model is not there yet, or its registry is not up yet. */
+const NOT_YET = ['REGISTRY_NOT_FOUND', 'REGISTRY_UNAVAILABLE'] as const;
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function stopSignal(control: ServeControl): AbortSignal {
+  if (control.signal) return control.signal;
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
+  return controller.signal;
 }
 
 function listOf(values: string[] | undefined, env: string | undefined): string[] {
@@ -73,10 +102,14 @@ export function serveConfigFromArgs(
       streams: { type: 'boolean', default: false },
       backend: { type: 'string' },
       home: { type: 'string' },
+      'wait-for-model': { type: 'boolean', default: false },
+      'wait-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return undefined;
+  // Validated here with the rest; read again by runServeCommand (not a serving setting).
+  intOption(values['wait-interval'], 'wait-interval', 5000, 10, 3_600_000);
   const apiKeys = listOf(values['api-key'], env.FEDLEARN_API_KEYS);
   const jwtSecret = values['jwt-secret'] ?? env.FEDLEARN_JWT_SECRET;
   const jwksUrl = values['jwks-url'];
@@ -136,18 +169,49 @@ export async function runServeCommand(
     }),
   );
   const logger = pino({ level: io.env.LOG_LEVEL ?? 'info' });
-  let serving: ServingHandle;
-  try {
-    serving = await startServing(config, { source: lifecycle, logger });
-  } catch (error) {
-    await lifecycle.close();
-    if (isFedlearnError(error, 'REGISTRY_NOT_FOUND')) {
-      io.stderr(
-        `fedlearn serve: ${error.message}\nNothing to serve yet: train one with \`npm start\` (fedlearn demo), or pick a model with --model (see \`fedlearn models list\`).\n`,
-      );
-      return 1;
+  const flags = parseArgs({
+    args,
+    options: { 'wait-for-model': { type: 'boolean' }, 'wait-interval': { type: 'string' } },
+    strict: false,
+  }).values;
+  const waitForModel = flags['wait-for-model'] === true;
+  const interval = intOption(
+    typeof flags['wait-interval'] === 'string' ? flags['wait-interval'] : undefined,
+    'wait-interval',
+    5000,
+    10,
+    3_600_000,
+  );
+  const stop = stopSignal(control);
+  const sleep = control.sleep ?? abortableSleep;
+  const started = Date.now();
+  let serving: ServingHandle | undefined;
+  for (let attempt = 1; !serving; attempt++) {
+    try {
+      serving = await startServing(config, { source: lifecycle, logger });
+    } catch (error) {
+      const notYet = NOT_YET.find((code) => isFedlearnError(error, code));
+      if (waitForModel && notYet && !stop.aborted) {
+        const waited = Math.round((Date.now() - started) / 1000);
+        io.stderr(
+          `fedlearn serve: waiting for ${config.models.join(', ')} (${notYet}: ${(error as Error).message}); attempt ${attempt}, ${waited}s so far, next look in ${interval} ms\n`,
+        );
+        await sleep(interval, stop);
+        if (stop.aborted) {
+          await lifecycle.close();
+          return 0;
+        }
+        continue;
+      }
+      await lifecycle.close();
+      if (isFedlearnError(error, 'REGISTRY_NOT_FOUND')) {
+        io.stderr(
+          `fedlearn serve: ${error.message}\nNothing to serve yet: train one with \`npm start\` (fedlearn demo), or pick a model with --model (see \`fedlearn models list\`), or pass --wait-for-model to wait for it.\n`,
+        );
+        return 1;
+      }
+      throw error;
     }
-    throw error;
   }
   const models = serving.core.service.listModels();
   io.stdout(
@@ -161,13 +225,8 @@ export async function runServeCommand(
   );
   control.onReady?.(serving);
   await new Promise<void>((resolve) => {
-    if (control.signal) {
-      if (control.signal.aborted) resolve();
-      control.signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    if (stop.aborted) resolve();
+    stop.addEventListener('abort', () => resolve(), { once: true });
   });
   await serving.close();
   await lifecycle.close();

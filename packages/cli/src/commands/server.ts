@@ -15,7 +15,12 @@ Usage: fedlearn server [options]
   --host H             listen address (default 127.0.0.1)
   --port P             port (default 8700)
   --rounds R           also start a job of R rounds once enough clients joined (default: no job;
-                       submit jobs with POST /v1/jobs)
+                       submit jobs with POST /v1/jobs). The server exits when that job ends,
+                       unless --keep-running
+  --keep-running       after the --rounds job, stay up and take jobs from the control API
+                       (what a deployment runs: \`docker compose up\` trains at once, and
+                       Airflow or curl submit more jobs later)
+  --model-name NAME    registry model name of the --rounds job (default model)
   --min-clients N      clients a round needs (default 2)
   --fraction F         fraction of clients sampled per round (default 1)
   --local-epochs E, --batch-size B, --lr LR, --seed S   the job's training settings
@@ -58,6 +63,8 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
       'client-auth': { type: 'string' },
       checkpoints: { type: 'string' },
       home: { type: 'string' },
+      'keep-running': { type: 'boolean', default: false },
+      'model-name': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -102,9 +109,18 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // Every finished job's round table goes to stdout: the log a deployment keeps.
+  coordinator.on((event) => {
+    if (event.type !== 'job_finished') return;
+    const { job } = event;
+    io.stdout(
+      `${roundTable(job.rounds)}\njob ${job.id} ${job.status}${job.error ? `: ${job.error.code}: ${job.error.message}` : ''}\n`,
+    );
+  });
   if (values.rounds) {
     const minClients = intOption(values['min-clients'], 'min-clients', 2);
     const job = await coordinator.submitJob({
+      ...(values['model-name'] ? { name: values['model-name'] } : {}),
       rounds: intOption(values.rounds, 'rounds', 20),
       seed: intOption(values.seed, 'seed', 42, 0, 2 ** 31),
       strategy: {
@@ -117,8 +133,8 @@ export async function runServerCommand(args: string[], io: CommandIo): Promise<n
         learningRate: numberOption(values.lr, 'lr', 0.1, 0, 10),
       },
     });
-    const done = await Promise.race([coordinator.waitForJob(job.id), stopped.then(() => undefined)]);
-    if (done) io.stdout(`${roundTable(done.rounds)}\njob ${done.id} ${done.status}\n`);
+    if (values['keep-running']) await stopped;
+    else await Promise.race([coordinator.waitForJob(job.id), stopped]);
   } else {
     await stopped;
   }

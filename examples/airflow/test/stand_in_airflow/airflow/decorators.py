@@ -1,0 +1,3 @@
+from ._graph import dag, task
+
+__all__ = ["dag", "task"]

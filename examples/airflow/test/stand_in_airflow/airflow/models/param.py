@@ -1,0 +1,3 @@
+from .._graph import Param
+
+__all__ = ["Param"]

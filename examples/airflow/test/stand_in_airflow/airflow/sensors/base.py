@@ -1,0 +1,3 @@
+from .._graph import PokeReturnValue
+
+__all__ = ["PokeReturnValue"]
