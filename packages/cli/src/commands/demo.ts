@@ -165,6 +165,8 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     apiToken: randomBytes(24).toString('base64url'),
     clientToken,
     checkpointDir: join(home, 'checkpoints'),
+    // One demo is one job: its own state store, so a demo stopped earlier is not resumed by this one.
+    stateDir: join(home, 'state', `demo-${Date.now()}`),
     logger,
     evaluator: browser ? browser.observing(evaluator) : evaluator,
     ...(browser ? { extraRoutes: browser.routes } : {}),
