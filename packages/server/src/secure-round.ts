@@ -21,6 +21,7 @@ import { nativeX25519 } from './native-x25519.js';
 import { fitSeed } from './plain-round.js';
 import type { RoundTraining, TrainingDeps, TrainingRound } from './round-training.js';
 import { type SecAggOutcome, SecAggStages } from './secagg-stages.js';
+import { sharedKeystreamPool } from './secagg-workers/pool.js';
 
 /**
  * A secure round (SecAgg+): each sampled client trains, then sends its update — a delta from the
@@ -60,6 +61,7 @@ export class SecureRoundTraining implements RoundTraining {
         round,
         randomBytes: cryptoRandomBytes,
         x25519: nativeX25519(),
+        keystream: sharedKeystreamPool(),
         mode: secagg.mode,
         identities: identityKeys(spec),
       },
