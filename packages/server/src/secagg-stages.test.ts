@@ -20,7 +20,10 @@ async function runRound(history: StageHistory, delayMs: Partial<Record<SecAggSta
   const config = { dimension: 8, clipRange: 1, quantizationBits: 8, maxWeight: 10 };
   const round = createSecAggServerRound(config, IDS, { round: seed, randomBytes: seededRandomBytes(seed) });
   const clients = new Map(
-    IDS.map((id, i) => [id, createSecAggClient(round.setup, id, { randomBytes: seededRandomBytes(seed * 10 + i) })]),
+    IDS.map((id, i) => [
+      id,
+      createSecAggClient(round.setup, id, { randomBytes: seededRandomBytes(seed * 10 + i) }),
+    ]),
   );
   const outbox: [string, SecAggServerMessage][] = [];
   const stages = new SecAggStages({

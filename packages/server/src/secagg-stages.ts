@@ -64,12 +64,10 @@ const STAGE_BASE_MS = 1000;
  * of the whole vector, the key-sharing stage agrees and seals with k neighbours, the others are
  * a few signatures and shares.
  */
-export function stageWorkMs(
-  stage: SecAggStage,
-  work: { neighbours: number; vectorLength: number },
-): number {
+export function stageWorkMs(stage: SecAggStage, work: { neighbours: number; vectorLength: number }): number {
   const { neighbours: k, vectorLength } = work;
-  if (stage === 'masked-input') return STAGE_BASE_MS + ((k + 2) * 4 * vectorLength) / SLOW_KEYSTREAM_BYTES_PER_MS;
+  if (stage === 'masked-input')
+    return STAGE_BASE_MS + ((k + 2) * 4 * vectorLength) / SLOW_KEYSTREAM_BYTES_PER_MS;
   if (stage === 'share-keys') return STAGE_BASE_MS + 2 * k * SLOW_AGREEMENT_MS;
   return STAGE_BASE_MS + k * SLOW_AGREEMENT_MS;
 }

@@ -249,9 +249,14 @@ export class SecAggClient {
     const keystream = this.keystream;
     const noiseSeed = input.noiseSeed ?? this.randomBytes(32);
     const vector = quantizeWeighted(p, input.update, input.weight, noiseSeed, keystream);
-    const jobs: MaskJob[] = [{ seed: deriveKey(this.selfSeed as Uint8Array, session.context, 'self-mask'), sign: 1 }];
+    const jobs: MaskJob[] = [
+      { seed: deriveKey(this.selfSeed as Uint8Array, session.context, 'self-mask'), sign: 1 },
+    ];
     for (const other of this.maskedWith) {
-      jobs.push({ seed: this.pairMaskSeeds.get(other) as Uint8Array, sign: pairSign(session, this.clientId, other) });
+      jobs.push({
+        seed: this.pairMaskSeeds.get(other) as Uint8Array,
+        sign: pairSign(session, this.clientId, other),
+      });
     }
     applyMasks(keystream, vector, jobs);
     this.stage = this.verifyKeys ? 'consistency' : 'unmask';

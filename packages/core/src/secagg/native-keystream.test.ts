@@ -1,9 +1,9 @@
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { describe, expect, it } from 'vitest';
 import { createRng, seededRandomBytes } from '../random.js';
-import { simulateSecAggRound } from './simulate.js';
 import { nativeAddMask, nativeKeystream } from './native-keystream.js';
 import { addMask, keystreamWords } from './prg.js';
+import { simulateSecAggRound } from './simulate.js';
 
 describe('native ChaCha20 keystream (node:crypto)', () => {
   it('gives the RFC 8439 test vector 2.4.2 keystream of the protocol layout (counter 1, zero nonce)', () => {

@@ -241,5 +241,8 @@ export function checkMaskArgs(seed: Uint8Array, from: number): void {
   if (seed.length !== 32)
     throw secaggError('INVALID_ARGUMENT', `mask seeds are 32 bytes, got ${seed.length}`);
   if (!Number.isInteger(from) || from < 0 || from % 16 !== 0 || from / 16 >= 2 ** 32)
-    throw secaggError('INVALID_ARGUMENT', `a mask chunk starts at a ChaCha20 block (multiple of 16), got ${from}`);
+    throw secaggError(
+      'INVALID_ARGUMENT',
+      `a mask chunk starts at a ChaCha20 block (multiple of 16), got ${from}`,
+    );
 }

@@ -19,8 +19,8 @@ import {
   type SecAggServerMessage,
   type SecAggSetup,
 } from './messages.js';
-import { checkSumInRange, dequantizeSum } from './quantize.js';
 import type { Keystream } from './prg.js';
+import { checkSumInRange, dequantizeSum } from './quantize.js';
 import type { HeldShare } from './recovery.js';
 import type { SecAggResult, SecAggServerStep, SecAggStage } from './round-types.js';
 import { GRAPH_SEED_BYTES, openSession, type SecAggMode, type SecAggSession } from './session.js';

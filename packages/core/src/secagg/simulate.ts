@@ -6,10 +6,10 @@ import type { SecAggConfig } from './config.js';
 import { generateIdentity } from './identity.js';
 import type { X25519 } from './keys.js';
 import { type SecAggClientMessage, type SecAggServerMessage, secaggMessageBytes } from './messages.js';
+import type { Keystream } from './prg.js';
 import { quantizeWeighted } from './quantize.js';
 import type { SecAggResult, SecAggServerStep } from './round-types.js';
 import { createSecAggServerRound, type SecAggServerRound } from './server.js';
-import type { Keystream } from './prg.js';
 import type { SecAggMode } from './session.js';
 import { SecAggStandIn, type ShareLedger, type SecAggStandIn as StandIn } from './stand-in.js';
 
@@ -170,10 +170,7 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     const index = stages.indexOf(stage);
     return !clientErrors.has(id) && (at === undefined || stages.indexOf(at) > index);
   };
-  const deliver = (
-    from: string,
-    message: SecAggClientMessage,
-  ): SecAggServerStep | undefined => {
+  const deliver = (from: string, message: SecAggClientMessage): SecAggServerStep | undefined => {
     const outgoing = options.tamper ? options.tamper(from, message) : message;
     uploadedBytes.set(from, (uploadedBytes.get(from) ?? 0) + secaggMessageBytes(outgoing));
     options.observe?.(from, outgoing, server, quantized);
