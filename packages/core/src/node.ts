@@ -8,4 +8,4 @@ export {
   type KeystreamTask,
   runKeystreamTask,
 } from './secagg/keystream-task.js';
-export { nativeAddMask, nativeKeystream } from './secagg/native-keystream.js';
+export { nativeAddMask, nativeAddMasks, nativeKeystream } from './secagg/native-keystream.js';

@@ -1,4 +1,5 @@
-import { nativeAddMask } from './native-keystream.js';
+import { nativeAddMasks } from './native-keystream.js';
+import type { MaskJob } from './prg.js';
 
 /**
  * One worker's share of a mask expansion: every job's mask over the words [from, to) of a vector
@@ -24,10 +25,11 @@ export function runKeystreamTask(task: KeystreamTask): void {
   const control = new Int32Array(task.control);
   try {
     const out = new Uint32Array(task.sum, task.from * 4, task.to - task.from);
-    for (let j = 0; j < task.signs.length; j++) {
-      const sign = task.signs[j] === 1 ? 1 : -1;
-      nativeAddMask(out, task.seeds.subarray(32 * j, 32 * j + 32), sign, task.from);
-    }
+    const jobs: MaskJob[] = Array.from(task.signs, (sign, j) => ({
+      seed: task.seeds.subarray(32 * j, 32 * j + 32),
+      sign: sign === 1 ? 1 : -1,
+    }));
+    nativeAddMasks(out, jobs, task.from);
   } catch {
     Atomics.add(control, 1, 1);
   } finally {

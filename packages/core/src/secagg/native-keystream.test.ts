@@ -1,7 +1,7 @@
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { describe, expect, it } from 'vitest';
 import { createRng, seededRandomBytes } from '../random.js';
-import { nativeAddMask, nativeKeystream } from './native-keystream.js';
+import { nativeAddMask, nativeAddMasks, nativeKeystream } from './native-keystream.js';
 import { addMask, keystreamWords } from './prg.js';
 import { simulateSecAggRound } from './simulate.js';
 
@@ -69,6 +69,27 @@ describe('native ChaCha20 keystream (node:crypto)', () => {
       });
       expect(native.result?.ringSum).toEqual(portable.result?.ringSum);
       expect(Array.from(native.result?.ringSum ?? [])).toEqual(Array.from(native.expectedRingSum));
+    }
+  }, 30_000);
+});
+
+describe('native batched expansion (chunk-major)', () => {
+  it('adds every job like the portable one, job by job, for random seeds, signs and offsets', () => {
+    const rng = createRng(44);
+    const random = seededRandomBytes(44);
+    for (let trial = 0; trial < 6; trial++) {
+      const length = 1 + rng.int(40_000);
+      const from = 16 * rng.int(100);
+      const jobs = Array.from({ length: 1 + rng.int(5) }, () => ({
+        seed: random(32),
+        sign: (rng.int(2) === 0 ? 1 : -1) as 1 | -1,
+      }));
+      const start = Uint32Array.from({ length }, () => rng.int(2 ** 32));
+      const expected = start.slice();
+      for (const { seed, sign } of jobs) addMask(expected, seed, sign, from);
+      const got = start.slice();
+      nativeAddMasks(got, jobs, from);
+      expect(got).toEqual(expected);
     }
   }, 30_000);
 });

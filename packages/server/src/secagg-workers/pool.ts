@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { FedlearnError, type Keystream, type MaskJob } from '@fedlearn/core';
-import { type KeystreamTask, nativeAddMask } from '@fedlearn/core/node';
+import { type KeystreamTask, nativeAddMask, nativeAddMasks } from '@fedlearn/core/node';
 
 export interface KeystreamPoolOptions {
   /** Worker threads sharing the work; default os.availableParallelism(). */
@@ -62,10 +62,7 @@ export class KeystreamPool implements Keystream {
     if (this.broken) throw this.broken;
     const parts = Math.min(this.threads, Math.ceil(out.length / MIN_WORDS_PER_THREAD));
     if (jobs.length === 0) return;
-    if (out.length < MIN_WORDS_PER_THREAD) {
-      for (const { seed, sign } of jobs) nativeAddMask(out, seed, sign);
-      return;
-    }
+    if (out.length < MIN_WORDS_PER_THREAD) return nativeAddMasks(out, jobs);
     const seeds = new Uint8Array(32 * jobs.length);
     const signs = new Int8Array(jobs.length);
     jobs.forEach(({ seed, sign }, j) => {
