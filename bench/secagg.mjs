@@ -409,6 +409,6 @@ const dir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 await POOL.close();
 writeFileSync(
-  `${dir}${ONLY ? `secagg-${ONLY}.json` : MALICIOUS_ONLY ? `secagg-malicious${ONLY_N ? `-n${ONLY_N}` : ''}.json` : 'secagg.json'}`,
+  `${dir}${ONLY ? `secagg-${ONLY.trim().replace(/\s+/g, '-')}.json` : MALICIOUS_ONLY ? `secagg-malicious${ONLY_N ? `-n${ONLY_N}` : ''}.json` : 'secagg.json'}`,
   `${JSON.stringify(doc, null, 2)}\n`,
 );
