@@ -150,13 +150,16 @@ function runConfig(n, d, rate, fixedHood) {
   const row = { n, d, dropout: rate, neighbours: hood.neighbours, threshold: hood.threshold };
   const isTarget = n === TARGET.n && d === TARGET.d && rate === TARGET.dropout;
   const repeats = isTarget ? 3 : estimate < 3 && n <= 100 ? 3 : 1;
-  // The native path first: the baseline is skipped when it would take longer than the budget.
+  // Alternating native and baseline runs on the same seeds, so a change in machine load does not
+  // favour one path; the baseline is skipped when it would take longer than the budget.
   const rssBeforeMb = process.memoryUsage.rss() / 2 ** 20;
-  const runs = Array.from({ length: repeats }, (_, r) => runOnce(n, d, rate, hood, 1000 + r, PATHS.native));
   const skipBaseline = estimate > BUDGET_SECONDS;
-  const base = skipBaseline
-    ? []
-    : Array.from({ length: repeats }, (_, r) => runOnce(n, d, rate, hood, 1000 + r, PATHS.baseline));
+  const runs = [];
+  const base = [];
+  for (let r = 0; r < repeats; r++) {
+    runs.push(runOnce(n, d, rate, hood, 1000 + r, PATHS.native));
+    if (!skipBaseline) base.push(runOnce(n, d, rate, hood, 1000 + r, PATHS.baseline));
+  }
   const portableX = isTarget
     ? runOnce(n, d, rate, hood, 2000, PATHS.native, 'semi-honest', false)
     : undefined;
