@@ -8,6 +8,7 @@ import {
   socketIoReconnection,
   type Trainer,
 } from '@fedlearn/core';
+import { nativeKeystream } from '@fedlearn/core/node';
 import { io } from 'socket.io-client';
 import { untrustedCertificateError } from './tls-trust.js';
 
@@ -33,7 +34,10 @@ export interface FederatedClientOptions {
   handleSignals?: boolean;
   /** Take part in secure-aggregation rounds (default true). */
   secureAggregation?: boolean;
-  /** Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`. */
+  /**
+   * Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`.
+   * Masks are expanded with Node's native ChaCha20 unless `secagg.keystream` says otherwise.
+   */
   secagg?: SecAggClientSettings;
   /** The credential issued when this client was enrolled (`fedlearn enroll`); proves `clientId`. */
   credential?: string;
@@ -92,10 +96,10 @@ export class FederatedClient {
         'maxPayloadBytes',
         'chunkBytes',
         'secureAggregation',
-        'secagg',
         'credential',
         'intercept',
       ]),
+      secagg: { keystream: nativeKeystream(), ...options.secagg },
       // An untrusted certificate stays untrusted: say how to fix it and stop, rather than retry.
       classifyConnectError: (error) => untrustedCertificateError(error, options.serverUrl),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),

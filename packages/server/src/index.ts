@@ -18,6 +18,12 @@ export { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 export { ModelRecorder } from './model-recorder.js';
 export { nativeX25519 } from './native-x25519.js';
 export {
+  createKeystreamPool,
+  KeystreamPool,
+  type KeystreamPoolOptions,
+  sharedKeystreamPool,
+} from './secagg-workers/pool.js';
+export {
   type CoordinatorStore,
   createCoordinatorStore,
   EmbeddedCoordinatorStore,

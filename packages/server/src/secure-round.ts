@@ -20,7 +20,8 @@ import { identityKeys } from './job-spec.js';
 import { nativeX25519 } from './native-x25519.js';
 import { fitSeed } from './round/plain-round.js';
 import type { RoundTraining, TrainingDeps, TrainingRound } from './round/round-training.js';
-import { type SecAggOutcome, SecAggStages } from './secagg-stages.js';
+import { type SecAggOutcome, SecAggStages, StageHistory } from './secagg-stages.js';
+import { sharedKeystreamPool } from './secagg-workers/pool.js';
 
 /**
  * A secure round (SecAgg+): each sampled client trains, then sends its update — a delta from the
@@ -30,6 +31,8 @@ import { type SecAggOutcome, SecAggStages } from './secagg-stages.js';
  */
 export class SecureRoundTraining implements RoundTraining {
   private stages: SecAggStages | undefined;
+  /** Stage times of this job's earlier rounds: later deadlines adapt to them. */
+  private readonly history = new StageHistory();
   private current: { round: number; failed: Set<string>; left: Set<string>; bytesUp: number } | undefined;
 
   constructor(private readonly deps: TrainingDeps) {}
@@ -60,6 +63,7 @@ export class SecureRoundTraining implements RoundTraining {
         round,
         randomBytes: cryptoRandomBytes,
         x25519: nativeX25519(),
+        keystream: sharedKeystreamPool(),
         mode: secagg.mode,
         identities: identityKeys(spec),
       },
@@ -85,6 +89,7 @@ export class SecureRoundTraining implements RoundTraining {
       clock,
       firstStageTimeoutMs: spec.roundTimeoutMs,
       stageTimeoutMs: secagg.stageTimeoutMs,
+      history: this.history,
       send: (to, message) => {
         const client = this.deps.clients.get(to);
         if (!client?.connection.connected) return false;

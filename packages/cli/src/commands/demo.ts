@@ -45,7 +45,9 @@ ${strategyHelp()}
   --dropout P          with --secagg: each client, independently each round with probability
                        P in [0, 1), vanishes at a random SecAgg+ stage (goes silent or
                        disconnects) and comes back for later rounds; seeded by --seed (default 0)
-  --stage-timeout MS   with --secagg: deadline of each SecAgg+ stage after training (default 3000)
+  --stage-timeout MS   with --secagg: floor of each SecAgg+ stage's deadline after training
+                       (default 30000; 3000 with --dropout). The coordinator raises it to the
+                       stage's work and to what the stage took in earlier rounds
   --secagg-mode M      semi-honest (default) | malicious: signed keys and a consistency check
                        (each client gets an Ed25519 identity key, pinned in the job); implies --secagg
   --baseline           also train the same model centrally on the union of the clients' data
@@ -113,7 +115,14 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     secagg: (values.secagg ?? false) || values['secagg-mode'] !== undefined,
     secaggMode: values['secagg-mode'] ?? 'semi-honest',
     dropout: dropoutOption(values.dropout),
-    stageTimeoutMs: intOption(values['stage-timeout'], 'stage-timeout', 3000, 100, 86_400_000),
+    // A short stage deadline only when clients are made to drop: then a silent one costs it.
+    stageTimeoutMs: intOption(
+      values['stage-timeout'],
+      'stage-timeout',
+      values.dropout ? 3000 : 30_000,
+      100,
+      86_400_000,
+    ),
     backend: backendOption(values.backend),
   };
   if (config.secaggMode !== 'semi-honest' && config.secaggMode !== 'malicious') {

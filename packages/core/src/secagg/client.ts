@@ -39,7 +39,7 @@ import {
 } from './messages.js';
 import { packVector } from './packing.js';
 import { checkSecAggPolicy, type SecAggPolicy } from './policy.js';
-import { addMask } from './prg.js';
+import { applyMasks, type Keystream, type MaskJob, portableKeystream } from './prg.js';
 import { quantizeWeighted } from './quantize.js';
 import { BUNDLE_BYTES, openSession, pairSign, type SecAggSession } from './session.js';
 import { parseShare, SHARE_BYTES, splitSecret } from './shamir.js';
@@ -58,6 +58,8 @@ export interface SecAggClientOptions {
   readonly policy?: SecAggPolicy;
   /** This client's identity key (and the pinned keys of the others): needed in the malicious-server mode. */
   readonly identity?: ClientIdentity;
+  /** Mask expansion; the portable ChaCha20 by default (Node clients inject the native one). */
+  readonly keystream?: Keystream;
 }
 
 type ClientStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask' | 'done';
@@ -81,6 +83,7 @@ export class SecAggClient {
   readonly clientId: string;
   readonly session: SecAggSession;
   private readonly randomBytes: RandomBytes;
+  private readonly keystream: Keystream;
   private stage: ClientStage = 'advertise-keys';
   private encKeys: KeyPair | undefined;
   private maskKeys: KeyPair | undefined;
@@ -104,6 +107,7 @@ export class SecAggClient {
     checkSecAggPolicy(options.policy, this.session.params, this.session.mode);
     this.clientId = clientId;
     this.randomBytes = options.randomBytes;
+    this.keystream = options.keystream ?? portableKeystream;
     this.identity = options.identity;
     if (this.session.mode === 'malicious') {
       this.verifyKeys = verificationKeys(this.session, clientId, options.identity);
@@ -242,11 +246,19 @@ export class SecAggClient {
     }
     this.requireThreshold(this.maskedWith.size, 'neighbours that shared their keys');
     const p = session.params;
-    const vector = quantizeWeighted(p, input.update, input.weight, input.noiseSeed ?? this.randomBytes(32));
-    addMask(vector, deriveKey(this.selfSeed as Uint8Array, session.context, 'self-mask'), 1);
+    const keystream = this.keystream;
+    const noiseSeed = input.noiseSeed ?? this.randomBytes(32);
+    const vector = quantizeWeighted(p, input.update, input.weight, noiseSeed, keystream);
+    const jobs: MaskJob[] = [
+      { seed: deriveKey(this.selfSeed as Uint8Array, session.context, 'self-mask'), sign: 1 },
+    ];
     for (const other of this.maskedWith) {
-      addMask(vector, this.pairMaskSeeds.get(other) as Uint8Array, pairSign(session, this.clientId, other));
+      jobs.push({
+        seed: this.pairMaskSeeds.get(other) as Uint8Array,
+        sign: pairSign(session, this.clientId, other),
+      });
     }
+    applyMasks(keystream, vector, jobs);
     this.stage = this.verifyKeys ? 'consistency' : 'unmask';
     return {
       type: 'secagg/masked-input',

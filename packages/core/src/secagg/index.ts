@@ -32,6 +32,15 @@ export {
   type SecAggPolicy,
   SecAggPolicySchema,
 } from './policy.js';
+export {
+  addMask,
+  applyMasks,
+  checkMaskArgs,
+  type Keystream,
+  keystreamWords,
+  type MaskJob,
+  portableKeystream,
+} from './prg.js';
 export { checkSumInRange, dequantizeSum, quantizeWeighted } from './quantize.js';
 export type { SecAggOutbound, SecAggResult, SecAggServerStep, SecAggStage } from './round-types.js';
 export { createSecAggServerRound, SecAggServerRound } from './server.js';

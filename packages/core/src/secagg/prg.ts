@@ -8,9 +8,8 @@ import { secaggError } from './errors.js';
  * both the client's and the server's time; `prg.test.ts` checks it word for word against
  * `@noble/ciphers`' chacha20.
  */
-export function addMask(out: Uint32Array, seed: Uint8Array, sign: 1 | -1): void {
-  if (seed.length !== 32)
-    throw secaggError('INVALID_ARGUMENT', `mask seeds are 32 bytes, got ${seed.length}`);
+export function addMask(out: Uint32Array, seed: Uint8Array, sign: 1 | -1, from = 0): void {
+  checkMaskArgs(seed, from);
   const key = new DataView(seed.buffer, seed.byteOffset, 32);
   const k0 = key.getUint32(0, true);
   const k1 = key.getUint32(4, true);
@@ -21,7 +20,7 @@ export function addMask(out: Uint32Array, seed: Uint8Array, sign: 1 | -1): void 
   const k6 = key.getUint32(24, true);
   const k7 = key.getUint32(28, true);
   const n = out.length;
-  for (let o = 0, ctr = 0; o < n; o += 16, ctr++) {
+  for (let o = 0, ctr = from / 16; o < n; o += 16, ctr++) {
     let x0 = 0x61707865,
       x1 = 0x3320646e,
       x2 = 0x79622d32,
@@ -197,8 +196,53 @@ export function addMask(out: Uint32Array, seed: Uint8Array, sign: 1 | -1): void 
 }
 
 /** `length` keystream words of `seed` (used for stochastic rounding noise). */
-export function keystreamWords(seed: Uint8Array, length: number): Uint32Array {
+export function keystreamWords(
+  seed: Uint8Array,
+  length: number,
+  keystream: Keystream = portableKeystream,
+): Uint32Array {
   const out = new Uint32Array(length);
-  addMask(out, seed, 1);
+  keystream.addMask(out, seed, 1);
   return out;
+}
+
+/** One mask to add to (sign 1) or remove from (sign -1) a vector. */
+export interface MaskJob {
+  readonly seed: Uint8Array;
+  readonly sign: 1 | -1;
+}
+
+/**
+ * Where mask words come from. Every implementation yields the ChaCha20 stream of {@link addMask}
+ * word for word (the protocol depends on it); they differ only in speed. The portable one runs
+ * anywhere; Node injects OpenSSL's (`@fedlearn/core/node`), and a server may add a worker pool.
+ */
+export interface Keystream {
+  readonly name: string;
+  /**
+   * out[i] += sign · word[from + i] of the stream of `seed`, mod 2^32. `from` is a multiple of 16
+   * (a ChaCha20 block), so a vector can be split into independent chunks.
+   */
+  addMask(out: Uint32Array, seed: Uint8Array, sign: 1 | -1, from?: number): void;
+  /** out += Σ sign · stream(seed) over all jobs; when absent, `addMask` per job. */
+  addMasks?(out: Uint32Array, jobs: readonly MaskJob[]): void;
+}
+
+export const portableKeystream: Keystream = { name: 'portable', addMask };
+
+/** Adds every job's mask to `out` (mod 2^32, so the order does not matter). */
+export function applyMasks(keystream: Keystream, out: Uint32Array, jobs: readonly MaskJob[]): void {
+  if (keystream.addMasks) keystream.addMasks(out, jobs);
+  else for (const { seed, sign } of jobs) keystream.addMask(out, seed, sign);
+}
+
+/** Shared argument checks of every keystream implementation. */
+export function checkMaskArgs(seed: Uint8Array, from: number): void {
+  if (seed.length !== 32)
+    throw secaggError('INVALID_ARGUMENT', `mask seeds are 32 bytes, got ${seed.length}`);
+  if (!Number.isInteger(from) || from < 0 || from % 16 !== 0 || from / 16 >= 2 ** 32)
+    throw secaggError(
+      'INVALID_ARGUMENT',
+      `a mask chunk starts at a ChaCha20 block (multiple of 16), got ${from}`,
+    );
 }

@@ -15,7 +15,14 @@ import {
 } from './keys.js';
 import { packedLength, packVector, unpackVector } from './packing.js';
 import { quantizeWeighted } from './quantize.js';
-import { parseShare, reconstructSecret, SHAMIR_PRIME, splitSecret } from './shamir.js';
+import {
+  interpolate,
+  parseShare,
+  rebuildChecked,
+  reconstructSecret,
+  SHAMIR_PRIME,
+  splitSecret,
+} from './shamir.js';
 
 const base = { dimension: 10, clipRange: 1, quantizationBits: 8, maxWeight: 100 };
 
@@ -206,5 +213,59 @@ describe('quantization', () => {
     expect(code(() => quantizeWeighted(params, new Float32Array(3), 1, noise))).toBe('INVALID_ARGUMENT');
     update[5] = Number.NaN;
     expect(code(() => quantizeWeighted(params, update, 1, noise))).toBe('PARAMS_NOT_FINITE');
+  });
+});
+
+describe('Shamir interpolation (batched inversion, prefix products)', () => {
+  const P = SHAMIR_PRIME;
+  const m = (a: bigint) => ((a % P) + P) % P;
+  const pow = (b: bigint, e: bigint): bigint => {
+    let r = 1n;
+    let x = m(b);
+    for (let k = e; k > 0n; k >>= 1n) {
+      if (k & 1n) r = m(r * x);
+      x = m(x * x);
+    }
+    return r;
+  };
+  /** Textbook Lagrange with one Fermat inversion per term. */
+  const naive = (pts: { x: number; y: bigint }[], x: number) => {
+    let sum = 0n;
+    for (let i = 0; i < pts.length; i++) {
+      let num = 1n;
+      let den = 1n;
+      for (let j = 0; j < pts.length; j++) {
+        if (j === i) continue;
+        num = m(num * BigInt(x - pts[j]!.x));
+        den = m(den * BigInt(pts[i]!.x - pts[j]!.x));
+      }
+      sum = m(sum + pts[i]!.y * num * pow(den, P - 2n));
+    }
+    return sum;
+  };
+
+  it('evaluates to the textbook Lagrange value at 0, at the basis and elsewhere (random points)', () => {
+    const rng = createRng(91);
+    const random = seededRandomBytes(91);
+    for (let trial = 0; trial < 12; trial++) {
+      const t = 1 + rng.int(20);
+      const xs = new Set<number>();
+      while (xs.size < t) xs.add(1 + rng.int(2000));
+      const pts = [...xs].map((x) => ({ x, y: m(BigInt(`0x${Buffer.from(random(40)).toString('hex')}`)) }));
+      const poly = interpolate(pts);
+      for (const x of [0, pts[0]!.x, 1 + rng.int(3000)]) expect(poly(x)).toBe(naive(pts, x));
+    }
+  });
+
+  it('rebuildChecked returns the secret from consistent shares and refuses a tampered one', () => {
+    const secret = seededRandomBytes(92)(32);
+    const xs = [3, 7, 8, 12, 20, 21];
+    const shares = splitSecret(secret, 4, xs, seededRandomBytes(93)).map((b, i) => ({
+      x: xs[i]!,
+      y: parseShare(b)!,
+    }));
+    expect(rebuildChecked(shares, 4)).toEqual(secret);
+    const tampered = shares.map((s, i) => (i === 5 ? { ...s, y: m(s.y + 1n) } : s));
+    expect(rebuildChecked(tampered, 4)).toBe('disagree');
   });
 });

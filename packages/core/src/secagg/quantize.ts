@@ -1,7 +1,7 @@
 import type { FedlearnError } from '../errors.js';
 import type { SecAggParams } from './config.js';
 import { secaggError } from './errors.js';
-import { keystreamWords } from './prg.js';
+import { type Keystream, keystreamWords, portableKeystream } from './prg.js';
 
 function inputError(code: FedlearnError['code'], message: string, details: Record<string, unknown>) {
   return secaggError(code, message, undefined, details);
@@ -17,6 +17,7 @@ export function quantizeWeighted(
   update: Float32Array | Float64Array,
   weight: number,
   noiseSeed: Uint8Array,
+  keystream: Keystream = portableKeystream,
 ): Uint32Array {
   if (update.length !== params.dimension) {
     throw inputError('INVALID_ARGUMENT', `update has ${update.length} values, expected ${params.dimension}`, {
@@ -35,7 +36,7 @@ export function quantizeWeighted(
   }
   const { clipRange: c, levels: L } = params;
   const scale = L / (2 * c);
-  const noise = keystreamWords(noiseSeed, update.length);
+  const noise = keystreamWords(noiseSeed, update.length, keystream);
   const out = new Uint32Array(params.vectorLength);
   out[0] = weight;
   for (let i = 0; i < update.length; i++) {

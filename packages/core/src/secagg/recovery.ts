@@ -1,6 +1,6 @@
 import type { FedlearnError } from '../errors.js';
 import { secaggError } from './errors.js';
-import { reconstructSecret, type SharePoint, sharesAgree } from './shamir.js';
+import { rebuildChecked, type SharePoint } from './shamir.js';
 
 /** A share of `owner`'s secret as handed in by `holder`. */
 export interface HeldShare extends SharePoint {
@@ -18,9 +18,9 @@ function tryRebuild(
   threshold: number,
   verify: (secret: Uint8Array) => boolean,
 ): Uint8Array | undefined {
-  if (shares.length < threshold || !sharesAgree(shares, threshold)) return undefined;
-  const secret = reconstructSecret(shares, threshold);
-  return secret !== undefined && verify(secret) ? secret : undefined;
+  if (shares.length < threshold) return undefined;
+  const secret = rebuildChecked(shares, threshold);
+  return secret instanceof Uint8Array && verify(secret) ? secret : undefined;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type SecAggServerMessage,
   type SecAggSetup,
 } from './messages.js';
+import type { Keystream } from './prg.js';
 import { checkSumInRange, dequantizeSum } from './quantize.js';
 import type { HeldShare } from './recovery.js';
 import type { SecAggResult, SecAggServerStep, SecAggStage } from './round-types.js';
@@ -69,10 +70,12 @@ export class SecAggServerRound {
   private outcome: SecAggServerStep | undefined;
 
   private readonly x25519: X25519 | undefined;
+  private readonly keystream: Keystream | undefined;
 
-  constructor(setup: SecAggSetup, options: { x25519?: X25519 } = {}) {
+  constructor(setup: SecAggSetup, options: { x25519?: X25519; keystream?: Keystream } = {}) {
     this.setup = setup;
     this.x25519 = options.x25519;
+    this.keystream = options.keystream;
     this.session = openSession(setup);
     this.expected = new Set(setup.participants);
     this.maskedSum = new Uint32Array(this.session.params.vectorLength);
@@ -224,6 +227,7 @@ export class SecAggServerRound {
       seedShares: this.seedShares,
       keyShares: this.keyShares,
       ...(this.x25519 ? { x25519: this.x25519 } : {}),
+      ...(this.keystream ? { keystream: this.keystream } : {}),
     });
     checkSumInRange(this.params, sum, this.survivors.size);
     this.stage = 'done';
@@ -370,6 +374,8 @@ export function createSecAggServerRound(
     round: number;
     randomBytes: RandomBytes;
     x25519?: X25519;
+    /** Mask expansion for unmasking, e.g. Node's native ChaCha20 or a worker pool. */
+    keystream?: Keystream;
     /** 'malicious' needs `identities`: every participant's enrolled Ed25519 public key. */
     mode?: SecAggMode;
     identities?: ReadonlyMap<string, Uint8Array>;
@@ -393,5 +399,8 @@ export function createSecAggServerRound(
         }
       : {}),
   };
-  return new SecAggServerRound(setup, options.x25519 ? { x25519: options.x25519 } : {});
+  return new SecAggServerRound(setup, {
+    ...(options.x25519 ? { x25519: options.x25519 } : {}),
+    ...(options.keystream ? { keystream: options.keystream } : {}),
+  });
 }

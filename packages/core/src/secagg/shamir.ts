@@ -82,21 +82,55 @@ export function interpolate(basis: readonly SharePoint[]): (x: number) => bigint
       xs: basis.map((p) => p.x),
     });
   }
-  const weights = basis.map((p, i) => {
+  const t = xs.length;
+  // Denominators ∏_{j≠i} (x_i − x_j), inverted together: one inversion for the whole basis
+  // (prefix products, then back out each inverse).
+  const dens = xs.map((xi, i) => {
     let den = 1n;
-    for (let j = 0; j < xs.length; j++) if (j !== i) den *= (xs[i] as bigint) - (xs[j] as bigint);
-    return mod(p.y * invert(mod(den)));
+    for (let j = 0; j < t; j++) if (j !== i) den *= xi - (xs[j] as bigint);
+    return mod(den);
   });
+  const prefix = new Array<bigint>(t + 1);
+  prefix[0] = 1n;
+  for (let i = 0; i < t; i++) prefix[i + 1] = mod((prefix[i] as bigint) * (dens[i] as bigint));
+  let inv = invert(prefix[t] as bigint);
+  const weights = new Array<bigint>(t);
+  for (let i = t - 1; i >= 0; i--) {
+    weights[i] = mod((basis[i] as SharePoint).y * mod(inv * (prefix[i] as bigint)));
+    inv = mod(inv * (dens[i] as bigint));
+  }
   return (x) => {
     const bx = BigInt(x);
+    // ∏_{j≠i} (x − x_j) as (product of the terms before i) · (product of those after i).
+    const after = new Array<bigint>(t + 1);
+    after[t] = 1n;
+    for (let j = t - 1; j >= 0; j--) after[j] = mod((after[j + 1] as bigint) * (bx - (xs[j] as bigint)));
+    let before = 1n;
     let sum = 0n;
-    for (let i = 0; i < xs.length; i++) {
-      let num = 1n;
-      for (let j = 0; j < xs.length; j++) if (j !== i) num *= bx - (xs[j] as bigint);
-      sum += (weights[i] as bigint) * mod(num);
+    for (let i = 0; i < t; i++) {
+      sum += (weights[i] as bigint) * mod(before * (after[i + 1] as bigint));
+      before = mod(before * (bx - (xs[i] as bigint)));
     }
     return mod(sum);
   };
+}
+
+/**
+ * Rebuilds the secret from the first `threshold` points after checking that every other point lies
+ * on the same polynomial: 'disagree' if one does not, undefined if the value does not fit 32 bytes.
+ * One interpolation serves both the check and the secret.
+ */
+export function rebuildChecked(
+  points: readonly SharePoint[],
+  threshold: number,
+): Uint8Array | 'disagree' | undefined {
+  const poly = interpolate(points.slice(0, threshold));
+  for (let i = threshold; i < points.length; i++) {
+    const p = points[i] as SharePoint;
+    if (poly(p.x) !== p.y) return 'disagree';
+  }
+  const s = poly(0);
+  return s >> 256n === 0n ? bigintToBytes(s, SECRET_BYTES) : undefined;
 }
 
 /** Whether every point lies on the polynomial through the first `threshold` points. */

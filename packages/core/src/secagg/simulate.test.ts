@@ -35,6 +35,9 @@ describe('simulateSecAggRound', () => {
         'client:share-keys',
         'client:masked-input',
         'client:unmask',
+        'server:advertise-keys',
+        'server:share-keys',
+        'server:masked-input',
         'server:unmask',
       ]),
     );

@@ -6,6 +6,7 @@ import type { SecAggConfig } from './config.js';
 import { generateIdentity } from './identity.js';
 import type { X25519 } from './keys.js';
 import { type SecAggClientMessage, type SecAggServerMessage, secaggMessageBytes } from './messages.js';
+import type { Keystream } from './prg.js';
 import { quantizeWeighted } from './quantize.js';
 import type { SecAggResult, SecAggServerStep } from './round-types.js';
 import { createSecAggServerRound, type SecAggServerRound } from './server.js';
@@ -18,9 +19,13 @@ export const SECAGG_CLIENT_STAGES = ['advertise-keys', 'share-keys', 'masked-inp
 const MALICIOUS_STAGES = ['advertise-keys', 'share-keys', 'masked-input', 'consistency', 'unmask'] as const;
 export type SecAggClientStage = (typeof MALICIOUS_STAGES)[number];
 
-/** Wraps each timed step of a simulation; the simulation itself reads no clock. */
+/**
+ * Wraps each timed step of a simulation; the simulation itself reads no clock. `server:<stage>`
+ * is the server's handling of one message (or the stage's close) while at that stage, so
+ * `server:unmask` includes the unmasking that ends the round.
+ */
 export type SecAggMeasure = <T>(
-  what: `client:${SecAggClientStage}` | 'server:unmask',
+  what: `client:${SecAggClientStage}` | `server:${SecAggClientStage}`,
   clientId: string,
   run: () => T,
 ) => T;
@@ -52,6 +57,10 @@ export interface SecAggSimulationOptions {
   readonly measure?: SecAggMeasure;
   /** X25519 for the server only (clients keep the portable default), e.g. a native one on Node. */
   readonly serverX25519?: X25519;
+  /** Mask expansion for the server's unmasking (default: portable ChaCha20). */
+  readonly serverKeystream?: Keystream;
+  /** Mask expansion for the real clients (default: portable ChaCha20). */
+  readonly clientKeystream?: Keystream;
   /** 'malicious': every client gets an Ed25519 identity key, pinned by all (Bonawitz et al. §6). */
   readonly mode?: SecAggMode;
 }
@@ -105,6 +114,7 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     round: 3,
     randomBytes: seededRandomBytes(seed),
     ...(options.serverX25519 ? { x25519: options.serverX25519 } : {}),
+    ...(options.serverKeystream ? { keystream: options.serverKeystream } : {}),
     ...(malicious ? { mode: 'malicious' as const, identities: pinned } : {}),
   });
   const params = server.params;
@@ -145,6 +155,7 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
         ? createSecAggClient(server.setup, id, {
             randomBytes,
             ...(identity ? { identity: { identity, pinned } } : {}),
+            ...(options.clientKeystream ? { keystream: options.clientKeystream } : {}),
           })
         : (new SecAggStandIn(server.session, id, randomBytes, real, ledger, identity) as StandIn as Party);
       parties.set(id, p);
@@ -159,17 +170,14 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     const index = stages.indexOf(stage);
     return !clientErrors.has(id) && (at === undefined || stages.indexOf(at) > index);
   };
-  const deliver = (
-    from: string,
-    message: SecAggClientMessage,
-    last: boolean,
-  ): SecAggServerStep | undefined => {
+  const deliver = (from: string, message: SecAggClientMessage): SecAggServerStep | undefined => {
     const outgoing = options.tamper ? options.tamper(from, message) : message;
     uploadedBytes.set(from, (uploadedBytes.get(from) ?? 0) + secaggMessageBytes(outgoing));
     options.observe?.(from, outgoing, server, quantized);
     try {
-      const handle = () => server.handle(from, outgoing);
-      return last && server.currentStage === 'unmask' ? measure('server:unmask', from, handle) : handle();
+      return measure(`server:${server.currentStage as SecAggClientStage}`, from, () =>
+        server.handle(from, outgoing),
+      );
     } catch (error) {
       rejected.push(toFedlearnError(error));
       return undefined;
@@ -181,14 +189,14 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     if (step.kind !== 'send') break;
     let last: SecAggServerStep | undefined;
     const targets = step.messages.filter(({ to }) => live(to, stage));
-    targets.forEach(({ to, message }, i) => {
+    targets.forEach(({ to, message }) => {
       try {
         const p = party(to);
         const input = inputs.get(to);
         const reply = measure(`client:${stage}`, to, () =>
           stage === 'advertise-keys' ? p.advertiseKeys() : p.handle(message as SecAggServerMessage, input),
         );
-        last = deliver(to, reply, i === targets.length - 1) ?? last;
+        last = deliver(to, reply) ?? last;
       } catch (error) {
         clientErrors.set(to, toFedlearnError(error));
       }
@@ -197,9 +205,7 @@ export function simulateSecAggRound(options: SecAggSimulationOptions): SecAggSim
     step =
       closing !== undefined && closing.kind !== 'pending'
         ? closing
-        : server.currentStage === 'unmask'
-          ? measure('server:unmask', '', () => server.closeStage())
-          : server.closeStage();
+        : measure(`server:${server.currentStage as SecAggClientStage}`, '', () => server.closeStage());
   }
 
   const checkable = step.kind === 'done' && realCount === n;

@@ -1,7 +1,7 @@
 import type { FedlearnError } from '../errors.js';
 import { secaggError } from './errors.js';
 import { agree, bytesEqual, commitSeed, deriveKey, pairBinding, publicKeyOf, type X25519 } from './keys.js';
-import { addMask } from './prg.js';
+import { applyMasks, type Keystream, type MaskJob, portableKeystream } from './prg.js';
 import { type HeldShare, recoverSecret } from './recovery.js';
 import { pairSign, type SecAggSession } from './session.js';
 
@@ -18,6 +18,8 @@ export interface UnmaskingInputs {
   readonly seedShares: ReadonlyMap<string, HeldShare[]>;
   readonly keyShares: ReadonlyMap<string, HeldShare[]>;
   readonly x25519?: X25519;
+  /** Expands the masks; the portable ChaCha20 by default. */
+  readonly keystream?: Keystream;
 }
 
 /**
@@ -30,14 +32,16 @@ export function unmaskSum(inputs: UnmaskingInputs): { sum: Uint32Array; faults: 
   const { session, survivors, dropped } = inputs;
   const t = session.params.threshold;
   const faults: FedlearnError[] = [];
-  const sum = inputs.maskedSum.slice();
+  // Every secret is rebuilt and every seed derived first; the costly expansion then runs once, over
+  // all masks together, so a keystream may split it across threads and chunks of the vector.
+  const jobs: MaskJob[] = [];
   for (const owner of survivors) {
     const commitment = inputs.seedCommitments.get(owner) as Uint8Array;
     const recovered = recoverSecret(owner, 'self-mask seed', inputs.seedShares.get(owner) ?? [], t, (seed) =>
       bytesEqual(commitSeed(seed, session.context), commitment),
     );
     faults.push(...recovered.faults);
-    addMask(sum, deriveKey(recovered.secret, session.context, 'self-mask'), -1);
+    jobs.push({ seed: deriveKey(recovered.secret, session.context, 'self-mask'), sign: -1 });
   }
   for (const owner of dropped) {
     const liveNeighbours = (session.neighbours.get(owner) ?? []).filter((id) => survivors.has(id));
@@ -58,9 +62,14 @@ export function unmaskSum(inputs: UnmaskingInputs): { sum: Uint32Array; faults: 
         { id: survivor, index: session.index.get(survivor) as number, publicKey: survivorKey },
         { id: owner, index: session.index.get(owner) as number, publicKey },
       );
-      addMask(sum, deriveKey(shared, session.context, 'pairwise-mask', binding), sign === 1 ? -1 : 1);
+      jobs.push({
+        seed: deriveKey(shared, session.context, 'pairwise-mask', binding),
+        sign: sign === 1 ? -1 : 1,
+      });
     }
   }
+  const sum = inputs.maskedSum.slice();
+  applyMasks(inputs.keystream ?? portableKeystream, sum, jobs);
   const bits = session.params.ringBits;
   if (bits < 32) {
     const mask = 2 ** bits - 1;

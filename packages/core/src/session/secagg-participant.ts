@@ -11,6 +11,7 @@ import {
   type SecAggSetup,
 } from '../secagg/messages.js';
 import type { SecAggPolicy } from '../secagg/policy.js';
+import type { Keystream } from '../secagg/prg.js';
 import { decodeSecAggMessage, encodeSecAggMessage } from '../secagg/wire.js';
 
 /** What a client brings to secure rounds beyond its id: its policy (and, later, its identity). */
@@ -19,6 +20,8 @@ export interface SecAggClientSettings {
   policy?: SecAggPolicy;
   /** Its Ed25519 identity key and the enrolled keys of the others: needed for malicious-server rounds. */
   identity?: ClientIdentity;
+  /** Mask expansion: the portable ChaCha20 by default; Node clients inject the native one. */
+  keystream?: Keystream;
 }
 
 export interface SecAggParticipantOptions extends SecAggClientSettings {
@@ -106,6 +109,7 @@ export class SecAggParticipant {
       randomBytes: this.randomBytes,
       ...(this.options.policy ? { policy: this.options.policy } : {}),
       ...(this.options.identity ? { identity: this.options.identity } : {}),
+      ...(this.options.keystream ? { keystream: this.options.keystream } : {}),
     });
     // A weight above the round's cap is sent as the cap (see `cappedMaxWeight`).
     const cap = round.client.session.params.maxWeight;
