@@ -21,7 +21,7 @@ import type { ModelRecorder } from './model-recorder.js';
 import { RoundEvaluation } from './round/evaluation.js';
 import { PlainRoundTraining } from './round/plain-round.js';
 import type { GlobalModel, RoundTraining, TrainingDeps } from './round/round-training.js';
-import { SecureRoundTraining } from './secure-round.js';
+import { SecureRoundTraining } from './round/secure-round.js';
 import type { CheckpointPointer, CoordinatorStore, JsonValue } from './store/index.js';
 
 /** Where a job picks up after a restart or a pause: its last completed round. */

@@ -13,15 +13,15 @@ import {
   toFedlearnError,
   unflattenParams,
 } from '@fedlearn/core';
-import type { RegisteredClient } from './client-registry.js';
-import { refuseStale } from './connection.js';
-import type { RoundSummary } from './events.js';
-import { identityKeys } from './job-spec.js';
-import { nativeX25519 } from './native-x25519.js';
-import { fitSeed } from './round/plain-round.js';
-import type { RoundTraining, TrainingDeps, TrainingRound } from './round/round-training.js';
+import type { RegisteredClient } from '../client-registry.js';
+import { refuseStale } from '../connection.js';
+import type { RoundSummary } from '../events.js';
+import { identityKeys } from '../job-spec.js';
+import { nativeX25519 } from '../native-x25519.js';
+import { sharedKeystreamPool } from '../secagg-workers/pool.js';
+import { fitSeed } from './plain-round.js';
+import type { RoundTraining, TrainingDeps, TrainingRound } from './round-training.js';
 import { type SecAggOutcome, SecAggStages, StageHistory } from './secagg-stages.js';
-import { sharedKeystreamPool } from './secagg-workers/pool.js';
 
 /**
  * A secure round (SecAgg+): each sampled client trains, then sends its update — a delta from the
