@@ -28,6 +28,7 @@ import { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { ModelRecorder } from './model-recorder.js';
 import { clientTokenGuard } from './tokens.js';
+import { TransferAdmission } from './transfer-admission.js';
 
 export interface CoordinatorOptions extends CoordinatorConfigInput {
   logger?: Logger;
@@ -63,6 +64,8 @@ export class Coordinator {
   private readonly listeners = new Set<Listener>();
   private runner: JobRunner | undefined;
   private readonly connections = new Set<ClientConnection>();
+  /** One memory budget for the uploads of every client. */
+  private readonly admission: TransferAdmission;
 
   private constructor(
     readonly config: ReturnType<typeof parseCoordinatorConfig>,
@@ -73,7 +76,9 @@ export class Coordinator {
     private readonly makeStrategy: (spec: JobSpec) => Strategy,
     private readonly http: FastifyInstance,
     private readonly io: SocketServer,
-  ) {}
+  ) {
+    this.admission = new TransferAdmission(config.transferBudgetBytes ?? 2 * config.maxPayloadBytes);
+  }
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const {
@@ -99,6 +104,8 @@ export class Coordinator {
     }) as unknown as FastifyInstance;
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.chunkBytes + 64 * 1024,
+      pingInterval: config.pingIntervalMs,
+      pingTimeout: config.pingTimeoutMs,
       serveClient: false,
       transports: ['websocket', 'polling'],
     });
@@ -223,6 +230,8 @@ export class Coordinator {
       const connection = new ClientConnection(socket, {
         maxPayloadBytes: this.config.maxPayloadBytes,
         chunkBytes: this.config.chunkBytes,
+        transferWindow: this.config.transferWindow,
+        admit: (size, grant) => this.admission.admit(size, grant),
         unidentifiedBufferBytes: this.config.unidentifiedBufferBytes,
         transferTimeoutMs: this.config.transferTimeoutMs,
         clock: this.clock,
@@ -307,11 +316,13 @@ export class Coordinator {
       );
       this.runner?.clientLeft(hello.clientId);
     }
+    const transfer = connection.negotiate(hello.transfer);
     connection.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
       serverId: this.config.serverId,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      ...(transfer ? { transfer } : {}),
     });
     this.logger.info(
       { clientId: hello.clientId, examples: hello.numExamples, backend: hello.capabilities.backend },

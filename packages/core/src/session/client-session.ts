@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { FedlearnError, toFedlearnError } from '../errors.js';
 import { DEFAULT_MAX_PARAMS_BYTES, decodeParams, encodeParams } from '../params/codec.js';
+import type { TransferSettings } from '../protocol/frame-sender.js';
 import {
   type ClientMessage,
   type EvaluateIns,
@@ -30,6 +31,8 @@ export interface ClientSessionOptions {
   randomBytes?: RandomBytes;
   /** This client's secure-aggregation policy (and identity): see `SecAggClientSettings`. */
   secagg?: SecAggClientSettings;
+  /** Chunked-transfer settings offered in the hello (the transport's; absent: no flow control). */
+  transfer?: TransferSettings;
 }
 
 type Task = FitIns | EvaluateIns | GetParametersIns;
@@ -84,6 +87,7 @@ export class ClientSession {
       capabilities: { secagg: this.secagg !== undefined, backend: trainer.backend },
       ...(this.options.runtime ? { runtime: this.options.runtime } : {}),
       ...(trainer.dataFingerprint ? { dataFingerprint: trainer.dataFingerprint } : {}),
+      ...(this.options.transfer ? { transfer: this.options.transfer } : {}),
     });
   }
 
@@ -103,6 +107,7 @@ export class ClientSession {
           type: 'welcome',
           serverId: message.serverId,
           heartbeatIntervalMs: message.heartbeatIntervalMs,
+          ...(message.transfer ? { transfer: message.transfer } : {}),
         });
         return;
       case 'error':

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import { FedlearnError, isErrorCode } from '../errors.js';
 import { DEFAULT_MAX_PARAMS_BYTES } from '../params/codec.js';
-import { FRAME_EVENT, FrameAssembler, toFrames } from '../protocol/framing.js';
+import { FrameSender, type TransferSettings } from '../protocol/frame-sender.js';
+import { DEFAULT_CHUNK_BYTES, FRAME_EVENT, FrameAssembler, isAckFrame } from '../protocol/framing.js';
 import type { ClientMessage } from '../protocol/messages.js';
 import type { RandomBytes } from '../random.js';
 import { backoffDelay, type ReconnectOptions } from './backoff.js';
@@ -37,7 +38,10 @@ export interface SessionConnectionOptions {
   runtime: string;
   reconnect?: ReconnectOptions;
   maxPayloadBytes?: number;
+  /** Largest chunk offered in the hello; the coordinator may choose a smaller one. */
   chunkBytes?: number;
+  /** Chunks sent ahead of the coordinator's acknowledgement (default 8). */
+  transferWindow?: number;
   secureAggregation?: boolean;
   /** Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`. */
   secagg?: SecAggClientSettings;
@@ -69,7 +73,8 @@ export class SessionConnection {
   /** Settles when the connection ends: resolves on stop(), rejects on a fatal error. */
   readonly done: Promise<void>;
   private assembler: FrameAssembler;
-  private nextTransferId = 0;
+  private readonly sender: FrameSender;
+  private readonly transferOffer: TransferSettings;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private resolveDone!: () => void;
   private rejectDone!: (error: Error) => void;
@@ -85,6 +90,11 @@ export class SessionConnection {
     });
     this.done.catch(() => undefined);
     this.assembler = this.newAssembler();
+    this.transferOffer = {
+      chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+      window: options.transferWindow ?? 8,
+    };
+    this.sender = new FrameSender((frame) => socket.emit(FRAME_EVENT, frame), this.unnegotiated());
     this.session = new ClientSession({
       clientId: options.clientId,
       trainer: options.trainer,
@@ -94,6 +104,7 @@ export class SessionConnection {
       ...(options.secureAggregation === undefined ? {} : { secureAggregation: options.secureAggregation }),
       ...(options.secagg ? { secagg: options.secagg } : {}),
       ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
+      transfer: this.transferOffer,
       onEvent: (event) => this.onSessionEvent(event),
     });
     this.attach();
@@ -146,12 +157,16 @@ export class SessionConnection {
     const { socket } = this;
     socket.on('connect', () => {
       this.assembler = this.newAssembler();
+      this.sender.reopen(this.unnegotiated());
       this.emit({ type: 'connected' });
       void this.session.connected();
     });
     socket.on('disconnect', (reason: string) => {
       this.emit({ type: 'disconnected', reason });
       this.stopHeartbeat();
+      this.sender.close(
+        new FedlearnError('TRANSPORT_CLOSED', `disconnected from the coordinator: ${reason}`),
+      );
       // socket.io retries on its own after a lost connection, but not after the server closed the
       // socket (a coordinator shutting down or restarting): come back after the initial backoff.
       if (reason === 'io server disconnect') {
@@ -170,6 +185,7 @@ export class SessionConnection {
       this.emit({ type: 'connect_error', message: error.message });
     });
     socket.on(FRAME_EVENT, (frame: unknown) => {
+      if (isAckFrame(frame)) return this.sender.acknowledge(frame);
       try {
         const message = this.assembler.accept(frame);
         if (message) {
@@ -200,8 +216,7 @@ export class SessionConnection {
       this.reconnectLater(this.options.reconnect?.initialDelayMs ?? 500, true);
       return;
     }
-    for (const frame of toFrames(fate, this.nextTransferId++, this.options.chunkBytes))
-      this.socket.emit(FRAME_EVENT, frame);
+    await this.sender.send(fate);
     if (fate.type !== 'heartbeat') this.emit({ type: 'message_sent', message: fate });
   }
 
@@ -220,7 +235,10 @@ export class SessionConnection {
   }
 
   private onSessionEvent(event: SessionEvent): void {
-    if (event.type === 'welcome') this.startHeartbeat(event.heartbeatIntervalMs);
+    if (event.type === 'welcome') {
+      this.startHeartbeat(event.heartbeatIntervalMs);
+      if (event.transfer) this.useTransfer(event.transfer);
+    }
     this.emit(event);
     if (event.type === 'server_error' && event.fatal && this.session.fatal) this.fail(this.session.fatal);
   }
@@ -236,6 +254,23 @@ export class SessionConnection {
   private stopHeartbeat(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+  }
+
+  /** Until the welcome says otherwise the coordinator may be older: no acks, the offered chunk size. */
+  private unnegotiated(): TransferSettings {
+    return { chunkBytes: this.transferOffer.chunkBytes, window: 0 };
+  }
+
+  private useTransfer(settings: TransferSettings): void {
+    const chosen = {
+      chunkBytes: Math.min(settings.chunkBytes, this.transferOffer.chunkBytes),
+      window: Math.min(settings.window, this.transferOffer.window),
+    };
+    this.sender.negotiated(chosen);
+    this.assembler.setFlowControl({
+      window: chosen.window,
+      sendAck: (ack) => this.socket.emit(FRAME_EVENT, ack),
+    });
   }
 
   private newAssembler(): FrameAssembler {
