@@ -1,9 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { WEIGHTS_FILE_NAME } from '@fedlearn/core';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach, startCoordinator } from './harness.js';
-import { pattern, sessionClient, standInTrainer } from './transfer-clients.js';
+import { pattern, sessionClient, standInTrainer, wrongWeights } from './transfer-clients.js';
 
 const cleanups = cleanupAfterEach();
 const KiB = 1024;
@@ -25,15 +22,3 @@ describe('chunked transfer', () => {
     expect(await wrongWeights(done.rounds[0]!.checkpoint!, size, (j) => pattern(j) + 2)).toEqual([]);
   });
 });
-
-/** The first few parameters of a checkpoint that differ from `expected` (none when the aggregate is exact). */
-async function wrongWeights(checkpoint: string, size: number, expected: (j: number) => number) {
-  const bytes = await readFile(join(checkpoint, WEIGHTS_FILE_NAME));
-  const weights = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  expect(weights.length).toBe(size);
-  const wrong: { j: number; value: number }[] = [];
-  for (let j = 0; j < size && wrong.length < 5; j++) {
-    if (weights[j] !== expected(j)) wrong.push({ j, value: weights[j]! });
-  }
-  return wrong;
-}

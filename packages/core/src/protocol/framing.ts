@@ -241,18 +241,13 @@ export class FrameAssembler {
         details,
       });
     }
-    const { clock, transferTimeoutMs } = this.options;
-    const timer =
-      clock && transferTimeoutMs !== undefined
-        ? clock.setTimeout(() => this.expire(id), transferTimeoutMs)
-        : undefined;
     const pending: Pending = {
       msg: frame.msg,
       size,
       chunks,
       chunkBytes,
       parts: [],
-      timer,
+      timer: undefined,
       sha,
       hash: sha === undefined ? undefined : createSha256(),
       allowed: Number.POSITIVE_INFINITY,
@@ -260,16 +255,20 @@ export class FrameAssembler {
     };
     this.pending.set(id, pending);
     const flow = this.flow;
-    if (flow) {
-      pending.allowed = 0;
-      const grant = () => {
-        if (this.pending.get(id) !== pending) return;
-        pending.allowed = flow.window;
-        flow.sendAck({ f: 'a', id, n: 0 });
-      };
-      if (flow.admit) pending.release = flow.admit(size, grant);
-      else grant();
+    if (!flow) {
+      this.startTimer(id, pending);
+      return undefined;
     }
+    pending.allowed = 0;
+    // The timeout runs from admission: waiting for memory to free up is not the sender's delay.
+    const grant = () => {
+      if (this.pending.get(id) !== pending) return;
+      this.startTimer(id, pending);
+      pending.allowed = flow.window;
+      flow.sendAck({ f: 'a', id, n: 0 });
+    };
+    if (flow.admit) pending.release = flow.admit(size, grant);
+    else grant();
     return undefined;
   }
 
@@ -321,6 +320,13 @@ export class FrameAssembler {
       );
     }
     return { ...pending.msg, params: concat(pending.parts, pending.size) };
+  }
+
+  private startTimer(id: number, pending: Pending): void {
+    const { clock, transferTimeoutMs } = this.options;
+    if (clock && transferTimeoutMs !== undefined) {
+      pending.timer = clock.setTimeout(() => this.expire(id), transferTimeoutMs);
+    }
   }
 
   /** Stops ignoring a refused transfer's chunks: its last one arrived, or it expired. */
