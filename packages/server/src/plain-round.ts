@@ -1,5 +1,6 @@
 import {
   type ClientInfo,
+  type DataFingerprint,
   decodeParams,
   encodeParams,
   FedlearnError,
@@ -25,6 +26,8 @@ export class PlainRoundTraining implements RoundTraining {
   private bytesUp = 0;
   private specs: TensorSpec[] = [];
   private currentRound: number | undefined;
+  /** This round's contributors: they join the job's lineage only if the round completes. */
+  private roundContributors = new Map<string, DataFingerprint>();
 
   constructor(private readonly deps: TrainingDeps) {}
 
@@ -39,6 +42,7 @@ export class PlainRoundTraining implements RoundTraining {
     this.bytesUp = 0;
     this.specs = global.specs;
     this.currentRound = round;
+    this.roundContributors = new Map();
     const fit = new Phase<true>('fit', jobId, round, sampled, spec.roundTimeoutMs, clock);
     this.phase = fit;
     sampled.forEach((clientId, index) => {
@@ -75,7 +79,9 @@ export class PlainRoundTraining implements RoundTraining {
           `round ${round}: ${fit.results.size} of ${sampled.length} clients returned an update, the quorum is ${strategy.minFitClients}`,
         );
       }
-      return this.aggregation.finish();
+      const result = this.aggregation.finish();
+      for (const [id, fingerprint] of this.roundContributors) this.deps.contributors.set(id, fingerprint);
+      return result;
     } finally {
       this.aggregation.dispose();
       this.aggregation = undefined;
@@ -144,7 +150,7 @@ export class PlainRoundTraining implements RoundTraining {
         metrics: message.metrics,
       });
       this.bytesUp += message.params.length;
-      if (info.dataFingerprint) this.deps.contributors.set(info.clientId, info.dataFingerprint);
+      if (info.dataFingerprint) this.roundContributors.set(info.clientId, info.dataFingerprint);
       phase.succeed(info.clientId, true);
       this.deps.emit({
         type: 'fit_received',
