@@ -17,7 +17,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
 import { CheckpointWriter } from './checkpoint.js';
-import { ClientRegistry } from './client-registry.js';
+import { ClientRegistry, type RegisteredClient } from './client-registry.js';
 import { type CoordinatorConfigInput, parseCoordinatorConfig } from './config.js';
 import { ClientConnection } from './connection.js';
 import { controlApi } from './control-api.js';
@@ -27,6 +27,8 @@ import { JobRunner } from './job-runner.js';
 import { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { ModelRecorder } from './model-recorder.js';
+import { ClientRecords } from './sampling/client-records.js';
+import { HeartbeatMonitor } from './sampling/heartbeat-monitor.js';
 import { clientTokenGuard } from './tokens.js';
 import { TransferAdmission } from './transfer-admission.js';
 
@@ -66,6 +68,9 @@ export class Coordinator {
   private readonly connections = new Set<ClientConnection>();
   /** One memory budget for the uploads of every client. */
   private readonly admission: TransferAdmission;
+  /** Speed and reliability of every client seen, for sampling. */
+  readonly clientRecords = new ClientRecords();
+  private readonly heartbeats: HeartbeatMonitor;
 
   private constructor(
     readonly config: ReturnType<typeof parseCoordinatorConfig>,
@@ -78,6 +83,15 @@ export class Coordinator {
     private readonly io: SocketServer,
   ) {
     this.admission = new TransferAdmission(config.transferBudgetBytes ?? 2 * config.maxPayloadBytes);
+    this.heartbeats = new HeartbeatMonitor(
+      this.clients,
+      clock,
+      {
+        intervalMs: config.heartbeatIntervalMs,
+        timeoutMs: config.heartbeatTimeoutMs ?? 3 * config.heartbeatIntervalMs,
+      },
+      (client) => this.evict(client),
+    );
   }
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
@@ -120,6 +134,7 @@ export class Coordinator {
       io,
     );
     coordinator.attachSockets();
+    coordinator.heartbeats.start();
     await http.register(controlApi, { coordinator });
     if (extraRoutes) await http.register(extraRoutes);
     await http.listen({ host: config.host, port: config.port });
@@ -176,6 +191,7 @@ export class Coordinator {
       clock: this.clock,
       logger: this.logger.child({ jobId: job.id }),
       maxPayloadBytes: this.config.maxPayloadBytes,
+      records: this.clientRecords,
       checkpoints: new CheckpointWriter(this.config.checkpointDir),
       evaluator: this.evaluator,
       recorder: this.lifecycle
@@ -218,6 +234,7 @@ export class Coordinator {
   }
 
   async stop(): Promise<void> {
+    this.heartbeats.stop();
     this.runner?.cancel();
     for (const connection of this.connections) connection.disconnect();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
@@ -256,6 +273,18 @@ export class Coordinator {
         if (clientId !== undefined) this.clientLeft(clientId, reason);
       });
     });
+  }
+
+  /** A client silent past the heartbeat timeout leaves its round now; it may reconnect and say hello. */
+  private evict(client: RegisteredClient): void {
+    const { connection, info } = client;
+    if (this.clients.remove(connection) === undefined) return;
+    const silentMs = this.clock.now() - client.lastSeen;
+    connection.refuse(
+      new FedlearnError('HEARTBEAT_MISSED', `nothing received from ${info.clientId} for ${silentMs} ms`),
+    );
+    setImmediate(() => connection.disconnect());
+    this.clientLeft(info.clientId, 'missed heartbeats');
   }
 
   private clientLeft(clientId: string, reason: string): void {

@@ -23,6 +23,8 @@ import type { ModelRecorder } from './model-recorder.js';
 import { Phase } from './phase.js';
 import { PlainRoundTraining } from './plain-round.js';
 import type { GlobalModel, RoundTraining, TrainingDeps } from './round-training.js';
+import { ClientRecords } from './sampling/client-records.js';
+import { overSelect } from './sampling/over-selection.js';
 import { SecureRoundTraining } from './secure-round.js';
 
 /** What a job needs: what its rounds need, plus where results go. */
@@ -58,6 +60,7 @@ export class JobRunner {
       logger: deps.logger,
       maxPayloadBytes: deps.maxPayloadBytes,
       contributors: this.contributors,
+      ...(deps.records ? { records: deps.records } : {}),
       emit: deps.emit,
     };
     this.training = deps.spec.secagg.enabled
@@ -165,11 +168,15 @@ export class JobRunner {
         ),
       );
     }
-    const sampled = strategy.configureFit(round, this.training.eligible(this.deps.clients.ready()), this.rng);
+    const eligible = this.training.eligible(this.deps.clients.ready());
+    const chosen = strategy.configureFit(round, eligible, this.rng);
+    const { sampled, quorum } = spec.secagg.enabled
+      ? { sampled: chosen, quorum: chosen.length }
+      : overSelect(chosen, eligible, spec.overSelection, this.deps.records ?? new ClientRecords(), this.rng);
     summary.sampled = sampled.length;
     this.deps.emit({ type: 'round_started', jobId: this.id, round, sampled });
     try {
-      const { params, metrics } = await this.training.run({ round, sampled, global, summary });
+      const { params, metrics } = await this.training.run({ round, sampled, quorum, global, summary });
       global.flat = params;
       summary.trainLoss = metrics.loss;
       summary.trainMetrics = metrics;

@@ -35,8 +35,8 @@ export class PlainRoundTraining implements RoundTraining {
     return [...clients];
   }
 
-  async run({ round, sampled, global, summary }: TrainingRound) {
-    const { spec, strategy, clock, logger, jobId } = this.deps;
+  async run({ round, sampled, quorum, global, summary }: TrainingRound) {
+    const { spec, strategy, clock, logger, jobId, records } = this.deps;
     const globalBytes = encodeParams(unflattenParams(global.flat, global.specs));
     this.aggregation = strategy.beginRound(round, global.flat);
     this.bytesUp = 0;
@@ -44,6 +44,7 @@ export class PlainRoundTraining implements RoundTraining {
     this.currentRound = round;
     this.roundContributors = new Map();
     const fit = new Phase<true>('fit', jobId, round, sampled, spec.roundTimeoutMs, clock);
+    if (quorum !== undefined && quorum < sampled.length) fit.closeAt = quorum;
     this.phase = fit;
     sampled.forEach((clientId, index) => {
       const client = this.deps.clients.get(clientId);
@@ -59,8 +60,11 @@ export class PlainRoundTraining implements RoundTraining {
         config: { ...spec.fit, ...strategy.fitConfig?.(round), seed: fitSeed(spec.seed, round, index) },
         params: globalBytes,
       });
+      records?.sampled(clientId, clock.now());
     });
     await fit.closed;
+    for (const clientId of [...fit.failed, ...fit.dropped, ...fit.timedOut]) records?.missed(clientId);
+    if (fit.reachedQuorum) for (const clientId of fit.pending) records?.cut(clientId);
     this.phase = undefined;
     Object.assign(summary, {
       completed: fit.results.size,
@@ -151,6 +155,7 @@ export class PlainRoundTraining implements RoundTraining {
       });
       this.bytesUp += message.params.length;
       if (info.dataFingerprint) this.roundContributors.set(info.clientId, info.dataFingerprint);
+      this.deps.records?.completed(info.clientId, this.deps.clock.now());
       phase.succeed(info.clientId, true);
       this.deps.emit({
         type: 'fit_received',
