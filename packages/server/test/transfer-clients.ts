@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  type ModelParams,
   SessionConnection,
   type SessionConnectionOptions,
   type Trainer,
@@ -11,32 +10,7 @@ import { io } from 'socket.io-client';
 import { expect } from 'vitest';
 import { CLIENT_TOKEN } from './harness.js';
 
-/** Values a stand-in update adds at parameter `j`: small integers, so every mean is exact in float32. */
-export const pattern = (j: number) => j % 8;
-
-/**
- * A trainer that does no real training: its update is the global model plus `pattern(j) + delta`
- * at every parameter `j`, so the aggregate of a round is known exactly.
- */
-export function standInTrainer(size: number, delta: number, numExamples: number): Trainer {
-  const specs = [{ name: 'w', shape: [size] }];
-  return {
-    numExamples,
-    numEvalExamples: 0,
-    backend: 'stand-in',
-    specs: () => specs,
-    getParameters: async () => ({
-      params: [{ name: 'w', shape: [size], values: new Float32Array(size) }],
-      modelTopology: { class_name: 'Sequential', config: {} },
-    }),
-    fit: async (global: ModelParams) => {
-      const values = global[0]!.values as Float32Array;
-      for (let j = 0; j < values.length; j++) values[j] = values[j]! + pattern(j) + delta;
-      return { params: [{ name: 'w', shape: [size], values }], numExamples, metrics: { loss: delta } };
-    },
-    evaluate: async () => ({ numExamples: 0, loss: 0, metrics: {} }),
-  };
-}
+export { standInPattern as pattern, standInTrainer } from '@fedlearn/core/testing';
 
 /** The real client connection (the one the Node and browser SDKs use) over a real socket. */
 export function sessionClient(
