@@ -3,7 +3,7 @@ import { FedlearnError, isErrorCode } from '../errors.js';
 import { DEFAULT_MAX_PARAMS_BYTES } from '../params/codec.js';
 import { FrameSender, type TransferSettings } from '../protocol/frame-sender.js';
 import { DEFAULT_CHUNK_BYTES, FRAME_EVENT, FrameAssembler, isAckFrame } from '../protocol/framing.js';
-import type { ClientMessage } from '../protocol/messages.js';
+import { type ClientMessage, transferSettingsSchema } from '../protocol/messages.js';
 import type { RandomBytes } from '../random.js';
 import { backoffDelay, type ReconnectOptions } from './backoff.js';
 import { ClientSession } from './client-session.js';
@@ -90,10 +90,7 @@ export class SessionConnection {
     });
     this.done.catch(() => undefined);
     this.assembler = this.newAssembler();
-    this.transferOffer = {
-      chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
-      window: options.transferWindow ?? 8,
-    };
+    this.transferOffer = transferOffer(options);
     this.sender = new FrameSender((frame) => socket.emit(FRAME_EVENT, frame), this.unnegotiated());
     this.session = new ClientSession({
       clientId: options.clientId,
@@ -283,6 +280,21 @@ export class SessionConnection {
   private emit(event: ConnectionEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+/** The hello's offer, checked here: the coordinator would refuse a hello carrying bad settings. */
+function transferOffer(options: SessionConnectionOptions): TransferSettings {
+  const offer = transferSettingsSchema.safeParse({
+    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    window: options.transferWindow ?? 8,
+  });
+  if (!offer.success) {
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      'chunkBytes must be an integer from 1024 to 16 MiB and transferWindow from 1 to 64',
+    );
+  }
+  return offer.data;
 }
 
 /** Node timers keep a process alive unless unref'd; browser timers are numbers and need nothing. */
