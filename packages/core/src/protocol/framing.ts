@@ -78,8 +78,20 @@ export function headFrame(
   return {
     f: 'm',
     msg,
-    bin: { id, size: params.length, chunks, cb: chunkBytes, sha: toHex(sha256Of(params)) },
+    bin: { id, size: params.length, chunks, cb: chunkBytes, sha: payloadSha256(params) },
   };
+}
+
+/** The coordinator sends one global model to every client: hash each payload once, not per client. */
+const payloadHashes = new WeakMap<Uint8Array, string>();
+
+function payloadSha256(params: Uint8Array): string {
+  let sha = payloadHashes.get(params);
+  if (sha === undefined) {
+    sha = toHex(sha256Of(params));
+    payloadHashes.set(params, sha);
+  }
+  return sha;
 }
 
 export function chunkFrame(params: Uint8Array, id: number, i: number, chunkBytes: number): ChunkFrame {
