@@ -82,7 +82,10 @@ export function headFrame(
   };
 }
 
-/** The coordinator sends one global model to every client: hash each payload once, not per client. */
+/**
+ * The coordinator sends one global model to every client: hash each payload once, not per client.
+ * A payload is never changed once handed to a sender (each message encodes a fresh one).
+ */
 const payloadHashes = new WeakMap<Uint8Array, string>();
 
 function payloadSha256(params: Uint8Array): string {
