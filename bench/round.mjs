@@ -61,6 +61,9 @@ for (const clients of CLIENTS) {
       baselineRssMB: outcome.baselineRssBytes / 1e6,
       peakRssMB: outcome.peakRssBytes / 1e6,
       ...(outcome.error ? { error: outcome.error } : {}),
+      ...(ok.length < outcome.rounds.length
+        ? { roundErrors: [...new Set(outcome.rounds.map((r) => r.error).filter(Boolean))] }
+        : {}),
     };
     results.push(row);
     console.error(`${clients} clients, secagg ${secagg}: ${JSON.stringify(row)}`);
