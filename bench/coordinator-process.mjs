@@ -19,7 +19,7 @@ const coordinator = await Coordinator.start({
   // The stand-in clients share a loaded machine: a slow event loop must not read as a dead peer.
   pingIntervalMs: 60_000,
   pingTimeoutMs: 120_000,
-  heartbeatTimeoutMs: 600_000,
+  transferTimeoutMs: 600_000,
   ...options,
 });
 let peakRss = process.memoryUsage().rss;

@@ -26,7 +26,7 @@ export const coordinatorConfigSchema = z.object({
   heartbeatIntervalMs: z.number().int().positive().default(5000),
   /**
    * A client that sends nothing (not even a heartbeat) for this long is disconnected and leaves its
-   * round. Default: three heartbeat intervals.
+   * round (checked every heartbeat interval). Absent: no eviction; three intervals is a good value.
    */
   heartbeatTimeoutMs: z.number().int().positive().optional(),
   /** socket.io's own keep-alive (engine.io ping), as in socket.io's server options. */

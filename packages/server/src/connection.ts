@@ -11,6 +11,7 @@ import {
   isAckFrame,
   parseClientMessage,
   type ServerMessage,
+  startFlowControl,
   type TransferSettings,
   toFedlearnError,
 } from '@fedlearn/core';
@@ -79,17 +80,10 @@ export class ClientConnection {
    */
   negotiate(offer: TransferSettings | undefined): TransferSettings | undefined {
     if (!offer) return undefined;
-    const chosen = {
-      chunkBytes: Math.min(offer.chunkBytes, this.options.chunkBytes),
-      window: Math.min(offer.window, this.options.transferWindow),
-    };
-    this.sender.negotiated(chosen);
-    this.assembler.setFlowControl({
-      window: chosen.window,
-      sendAck: (ack) => this.socket.emit(FRAME_EVENT, ack),
-      admit: this.options.admit,
-    });
-    return chosen;
+    const { sender, assembler } = this;
+    const emit = (frame: unknown) => this.socket.emit(FRAME_EVENT, frame);
+    const own = { chunkBytes: this.options.chunkBytes, window: this.options.transferWindow };
+    return startFlowControl({ sender, assembler, emit }, offer, own, this.options.admit);
   }
 
   /** The client said hello: it may now send payloads as large as the limit allows. */

@@ -70,7 +70,7 @@ export class Coordinator {
   private readonly admission: TransferAdmission;
   /** Speed and reliability of every client seen, for sampling. */
   readonly clientRecords = new ClientRecords();
-  private readonly heartbeats: HeartbeatMonitor;
+  private readonly heartbeats: HeartbeatMonitor | undefined;
 
   private constructor(
     readonly config: ReturnType<typeof parseCoordinatorConfig>,
@@ -83,15 +83,16 @@ export class Coordinator {
     private readonly io: SocketServer,
   ) {
     this.admission = new TransferAdmission(config.transferBudgetBytes ?? 2 * config.maxPayloadBytes);
-    this.heartbeats = new HeartbeatMonitor(
-      this.clients,
-      clock,
-      {
-        intervalMs: config.heartbeatIntervalMs,
-        timeoutMs: config.heartbeatTimeoutMs ?? 3 * config.heartbeatIntervalMs,
-      },
-      (client) => this.evict(client),
-    );
+    const timeoutMs = config.heartbeatTimeoutMs;
+    this.heartbeats =
+      timeoutMs === undefined
+        ? undefined
+        : new HeartbeatMonitor(
+            this.clients,
+            clock,
+            { intervalMs: config.heartbeatIntervalMs, timeoutMs },
+            (client) => this.evict(client),
+          );
   }
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
@@ -134,7 +135,7 @@ export class Coordinator {
       io,
     );
     coordinator.attachSockets();
-    coordinator.heartbeats.start();
+    coordinator.heartbeats?.start();
     await http.register(controlApi, { coordinator });
     if (extraRoutes) await http.register(extraRoutes);
     await http.listen({ host: config.host, port: config.port });
@@ -234,7 +235,7 @@ export class Coordinator {
   }
 
   async stop(): Promise<void> {
-    this.heartbeats.stop();
+    this.heartbeats?.stop();
     this.runner?.cancel();
     for (const connection of this.connections) connection.disconnect();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));

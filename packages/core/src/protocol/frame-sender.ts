@@ -1,11 +1,39 @@
 import { FedlearnError } from '../errors.js';
-import { type AckFrame, chunkFrame, DEFAULT_CHUNK_BYTES, type Frame, headFrame } from './framing.js';
+import {
+  type AckFrame,
+  chunkFrame,
+  DEFAULT_CHUNK_BYTES,
+  type FlowControl,
+  type Frame,
+  type FrameAssembler,
+  headFrame,
+} from './framing.js';
 
 export interface TransferSettings {
   /** Bytes per chunk. */
   chunkBytes: number;
   /** Chunks sent ahead of the receiver's last ack; 0: no flow control (the peer does not ack). */
   window: number;
+}
+
+/**
+ * Starts flow control on one link once the handshake agreed on it: both sides use the smaller chunk
+ * and the smaller window of their two offers; the sender paces its transfers by the peer's acks and
+ * the assembler acks (and, with `admit`, admits) the peer's. Returns the settings chosen.
+ */
+export function startFlowControl(
+  link: { sender: FrameSender; assembler: FrameAssembler; emit: (frame: Frame) => void },
+  offer: TransferSettings,
+  own: TransferSettings,
+  admit?: FlowControl['admit'],
+): TransferSettings {
+  const chosen = {
+    chunkBytes: Math.min(offer.chunkBytes, own.chunkBytes),
+    window: Math.min(offer.window, own.window),
+  };
+  link.sender.negotiated(chosen);
+  link.assembler.setFlowControl({ window: chosen.window, sendAck: link.emit, ...(admit ? { admit } : {}) });
+  return chosen;
 }
 
 interface Waiting {

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { FedlearnError, isErrorCode } from '../errors.js';
 import { DEFAULT_MAX_PARAMS_BYTES } from '../params/codec.js';
-import { FrameSender, type TransferSettings } from '../protocol/frame-sender.js';
+import { FrameSender, startFlowControl, type TransferSettings } from '../protocol/frame-sender.js';
 import { DEFAULT_CHUNK_BYTES, FRAME_EVENT, FrameAssembler, isAckFrame } from '../protocol/framing.js';
 import { type ClientMessage, transferSettingsSchema } from '../protocol/messages.js';
 import type { RandomBytes } from '../random.js';
@@ -259,15 +259,9 @@ export class SessionConnection {
   }
 
   private useTransfer(settings: TransferSettings): void {
-    const chosen = {
-      chunkBytes: Math.min(settings.chunkBytes, this.transferOffer.chunkBytes),
-      window: Math.min(settings.window, this.transferOffer.window),
-    };
-    this.sender.negotiated(chosen);
-    this.assembler.setFlowControl({
-      window: chosen.window,
-      sendAck: (ack) => this.socket.emit(FRAME_EVENT, ack),
-    });
+    const { sender, assembler } = this;
+    const emit = (frame: unknown) => this.socket.emit(FRAME_EVENT, frame);
+    startFlowControl({ sender, assembler, emit }, settings, this.transferOffer);
   }
 
   private newAssembler(): FrameAssembler {
