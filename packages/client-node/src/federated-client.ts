@@ -28,7 +28,10 @@ export interface FederatedClientOptions {
   /** Uniform in [0, 1), for the backoff's jitter (injected in tests). */
   random?: () => number;
   maxPayloadBytes?: number;
+  /** Largest chunk offered to the coordinator (it may choose smaller). */
   chunkBytes?: number;
+  /** Chunks sent ahead of the coordinator's acknowledgement (default 8). */
+  transferWindow?: number;
   onEvent?: (event: ClientEvent) => void;
   /** Stop cleanly on SIGINT/SIGTERM (default true). */
   handleSignals?: boolean;
@@ -95,6 +98,7 @@ export class FederatedClient {
         'random',
         'maxPayloadBytes',
         'chunkBytes',
+        'transferWindow',
         'secureAggregation',
         'credential',
         'intercept',

@@ -383,6 +383,18 @@ export const ERROR_TABLE = {
     grpc: 'NOT_FOUND',
     meaning: 'No client is enrolled with this id.',
   },
+  // large-model transfer and churn (issue 11)
+  TRANSFER_CHECKSUM_MISMATCH: {
+    http: 400,
+    grpc: 'DATA_LOSS',
+    meaning:
+      "A chunked transfer's bytes do not match the SHA-256 its sender announced; nothing of it was used.",
+  },
+  HEARTBEAT_MISSED: {
+    http: 408,
+    grpc: 'DEADLINE_EXCEEDED',
+    meaning: 'The client sent nothing (not even a heartbeat) for too long and was disconnected.',
+  },
   // anything we did not anticipate, wrapped so callers still get a code
   INTERNAL: {
     http: 500,

@@ -2,6 +2,7 @@ export * from './aggregate/index.js';
 export * from './clock.js';
 export * from './data/index.js';
 export * from './errors.js';
+export * from './hash.js';
 export * from './params/index.js';
 export * from './privacy/index.js';
 export * from './protocol/index.js';

@@ -11,3 +11,4 @@ export {
   type SecAggSimulationOptions,
   simulateSecAggRound,
 } from './secagg/simulate.js';
+export { standInPattern, standInTrainer } from './session/stand-in-trainer.js';

@@ -68,6 +68,11 @@ export class ClientRegistry {
     if (client) client.lastSeen = now;
   }
 
+  /** Clients heard from last before `time` (ms): candidates for eviction. */
+  silentSince(time: number): RegisteredClient[] {
+    return [...this.clients.values()].filter((c) => c.lastSeen < time);
+  }
+
   get(clientId: string): RegisteredClient | undefined {
     return this.clients.get(clientId);
   }

@@ -37,7 +37,22 @@ export const coordinatorConfigSchema = z.object({
     .int()
     .min(1024)
     .default(512 * 1024),
+  /** Chunks a client may send ahead of the coordinator's acks, and the coordinator ahead of its. */
+  transferWindow: z.number().int().min(1).max(64).default(8),
+  /**
+   * Most bytes of client uploads (model updates) buffered at once across all clients; more uploads
+   * wait their turn. Default: twice `maxPayloadBytes`.
+   */
+  transferBudgetBytes: z.number().int().positive().optional(),
   heartbeatIntervalMs: z.number().int().positive().default(5000),
+  /**
+   * A client that sends nothing (not even a heartbeat) for this long is disconnected and leaves its
+   * round (checked every heartbeat interval). Absent: no eviction; three intervals is a good value.
+   */
+  heartbeatTimeoutMs: z.number().int().positive().optional(),
+  /** socket.io's own keep-alive (engine.io ping), as in socket.io's server options. */
+  pingIntervalMs: z.number().int().positive().default(25_000),
+  pingTimeoutMs: z.number().int().positive().default(20_000),
   /** A chunked transfer not finished this long after its first frame is dropped (its memory freed). */
   transferTimeoutMs: z.number().int().positive().default(60_000),
   /** Most bytes of unfinished transfers a connection may hold before its hello. */

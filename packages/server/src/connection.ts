@@ -7,17 +7,25 @@ import {
   FedlearnError,
   FRAME_EVENT,
   FrameAssembler,
+  FrameSender,
+  isAckFrame,
   parseClientMessage,
   type ServerMessage,
+  startFlowControl,
+  type TransferSettings,
   toFedlearnError,
-  toFrames,
 } from '@fedlearn/core';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 
 export interface ConnectionOptions {
   maxPayloadBytes: number;
+  /** Largest chunk accepted, and the chunk size used with clients that negotiate nothing. */
   chunkBytes: number;
+  /** Most chunks a client may have in flight beyond the last ack (its offer may be smaller). */
+  transferWindow: number;
+  /** Admits a negotiated client's uploads against the coordinator's transfer memory budget. */
+  admit: (size: number, grant: () => void) => () => void;
   /** Most bytes of unfinished transfers held before the client has said hello. */
   unidentifiedBufferBytes: number;
   transferTimeoutMs: number;
@@ -37,7 +45,7 @@ export class ClientConnection {
   bytesIn = 0;
   bytesOut = 0;
   private readonly assembler: FrameAssembler;
-  private nextTransferId = 0;
+  private readonly sender: FrameSender;
 
   constructor(
     readonly socket: Socket,
@@ -54,8 +62,28 @@ export class ClientConnection {
         this.refuse(error, type, where);
       },
     });
+    this.sender = new FrameSender((frame) => socket.emit(FRAME_EVENT, frame), {
+      chunkBytes: options.chunkBytes,
+      window: 0,
+    });
     socket.on(FRAME_EVENT, (frame: unknown) => this.receive(frame));
-    socket.on('disconnect', () => this.assembler.clear());
+    socket.on('disconnect', () => {
+      this.assembler.clear();
+      this.sender.close(new FedlearnError('TRANSPORT_CLOSED', 'the client disconnected'));
+    });
+  }
+
+  /**
+   * Chooses the transfer settings for a client that offered them in its hello (the smaller chunk
+   * and window of both sides): from now on its transfers are acknowledged, admitted against the
+   * memory budget, and ours to it wait for its acks. Returns them for the welcome.
+   */
+  negotiate(offer: TransferSettings | undefined): TransferSettings | undefined {
+    if (!offer) return undefined;
+    const { sender, assembler } = this;
+    const emit = (frame: unknown) => this.socket.emit(FRAME_EVENT, frame);
+    const own = { chunkBytes: this.options.chunkBytes, window: this.options.transferWindow };
+    return startFlowControl({ sender, assembler, emit }, offer, own, this.options.admit);
   }
 
   /** The client said hello: it may now send payloads as large as the limit allows. */
@@ -78,6 +106,7 @@ export class ClientConnection {
   }
 
   private receive(frame: unknown): void {
+    if (isAckFrame(frame)) return this.sender.acknowledge(frame);
     let message: ClientMessage;
     try {
       const raw = this.assembler.accept(frame);
@@ -104,10 +133,17 @@ export class ClientConnection {
     }
   }
 
-  /** Sends a message; returns the binary payload size sent. */
+  /**
+   * Sends a message, paced by the client's acks when it negotiated them; returns the binary payload
+   * size. A transfer cut short by a disconnect ends there: the round learns of it from the disconnect.
+   */
   send(message: ServerMessage): number {
-    const frames = toFrames(message, this.nextTransferId++, this.options.chunkBytes);
-    for (const frame of frames) this.socket.emit(FRAME_EVENT, frame);
+    this.sender.send(message).catch((error: unknown) => {
+      this.options.logger.debug(
+        { clientId: this.clientId, code: toFedlearnError(error).code },
+        `transfer of ${message.type} did not finish`,
+      );
+    });
     const size = 'params' in message ? message.params.length : 0;
     this.bytesOut += size;
     return size;

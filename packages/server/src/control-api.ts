@@ -1,6 +1,6 @@
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import rateLimit from '@fastify/rate-limit';
 import { FedlearnError, toFedlearnError } from '@fedlearn/core';
 import type { FastifyInstance } from 'fastify';
 import { clientRoutes } from './api/client-routes.js';
@@ -14,8 +14,7 @@ import { enrollmentRoutes } from './identity/routes.js';
 export type { ControlApiDeps, ControlRoutes } from './api/deps.js';
 
 /** The route modules under `/v1`; a new feature adds its module here (or passes it in `extra`). */
-const enrollments: ControlRoutes = (app, deps) =>
-  enrollmentRoutes(app, { enrollments: deps.enrollments });
+const enrollments: ControlRoutes = (app, deps) => enrollmentRoutes(app, { enrollments: deps.enrollments });
 const V1_ROUTES: readonly ControlRoutes[] = [jobRoutes, clientRoutes, eventRoutes, enrollments];
 
 /**

@@ -18,7 +18,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
 import { CheckpointWriter } from './checkpoint.js';
-import { ClientRegistry } from './client-registry.js';
+import { ClientRegistry, type RegisteredClient } from './client-registry.js';
 import { type CoordinatorConfigInput, parseCoordinatorConfig } from './config.js';
 import { ClientConnection } from './connection.js';
 import { type ControlRoutes, controlApi } from './control-api.js';
@@ -34,8 +34,11 @@ import { JobFeed } from './jobs/job-feed.js';
 import { JobScheduler, type SubmitOptions } from './jobs/job-scheduler.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { ModelRecorder } from './model-recorder.js';
+import { ClientRecords } from './sampling/client-records.js';
+import { HeartbeatMonitor } from './sampling/heartbeat-monitor.js';
 import { type CoordinatorStore, EmbeddedCoordinatorStore } from './store/index.js';
 import { clientTokenGuard, connectionRateLimit } from './tokens.js';
+import { TransferAdmission } from './transfer-admission.js';
 
 export interface CoordinatorOptions extends CoordinatorConfigInput {
   logger?: Logger;
@@ -82,6 +85,11 @@ export class Coordinator {
   readonly feed: JobFeed;
   /** Socket handshakes and hellos per peer address. */
   private readonly attempts: TokenBucketLimiter;
+  /** One memory budget for the uploads of every client. */
+  private readonly admission: TransferAdmission;
+  /** Speed and reliability of every client seen, for sampling. */
+  readonly clientRecords = new ClientRecords();
+  private readonly heartbeats: HeartbeatMonitor | undefined;
 
   private constructor(
     readonly config: ReturnType<typeof parseCoordinatorConfig>,
@@ -103,6 +111,17 @@ export class Coordinator {
       perSecond: config.rateLimits.connectionsPerSecond,
       clock,
     });
+    this.admission = new TransferAdmission(config.transferBudgetBytes ?? 2 * config.maxPayloadBytes);
+    const timeoutMs = config.heartbeatTimeoutMs;
+    this.heartbeats =
+      timeoutMs === undefined
+        ? undefined
+        : new HeartbeatMonitor(
+            this.clients,
+            clock,
+            { intervalMs: config.heartbeatIntervalMs, timeoutMs },
+            (client) => this.evict(client),
+          );
     const checkpoints = new CheckpointWriter(config.checkpointDir);
     this.feed = new JobFeed(store, logger);
     this.scheduler = new JobScheduler({
@@ -122,6 +141,7 @@ export class Coordinator {
           clock,
           logger: jobLogger,
           maxPayloadBytes: config.maxPayloadBytes,
+          records: this.clientRecords,
           store,
           checkpoints,
           evaluator,
@@ -176,6 +196,8 @@ export class Coordinator {
     }) as unknown as FastifyInstance;
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.chunkBytes + 64 * 1024,
+      pingInterval: config.pingIntervalMs,
+      pingTimeout: config.pingTimeoutMs,
       serveClient: false,
       transports: ['websocket', 'polling'],
     });
@@ -196,6 +218,7 @@ export class Coordinator {
     );
     try {
       coordinator.attachSockets();
+      coordinator.heartbeats?.start();
       await http.register(controlApi, { coordinator, extra: apiRoutes });
       if (extraRoutes) await http.register(extraRoutes);
       await http.listen({ host: config.host, port: config.port });
@@ -233,11 +256,7 @@ export class Coordinator {
 
   /** Like `submitJob`; `created` is false when the idempotency key returned an earlier job. */
   submit(input: JobSpecInput, options: SubmitOptions = {}): Promise<{ job: JobState; created: boolean }> {
-    const enrolled = withEnrolledIdentities(
-      input,
-      this.enrollments,
-      this.config.clientAuth === 'enrolled',
-    );
+    const enrolled = withEnrolledIdentities(input, this.enrollments, this.config.clientAuth === 'enrolled');
     return this.scheduler.submit(enrolled, options);
   }
 
@@ -296,6 +315,7 @@ export class Coordinator {
    * from its last completed round when a coordinator starts on the same store.
    */
   async stop(): Promise<void> {
+    this.heartbeats?.stop();
     await this.scheduler.stop();
     for (const connection of this.connections) connection.disconnect();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
@@ -312,6 +332,8 @@ export class Coordinator {
       const connection = new ClientConnection(socket, {
         maxPayloadBytes: this.config.maxPayloadBytes,
         chunkBytes: this.config.chunkBytes,
+        transferWindow: this.config.transferWindow,
+        admit: (size, grant) => this.admission.admit(size, grant),
         unidentifiedBufferBytes: this.config.unidentifiedBufferBytes,
         transferTimeoutMs: this.config.transferTimeoutMs,
         clock: this.clock,
@@ -337,6 +359,18 @@ export class Coordinator {
         if (clientId !== undefined) this.clientLeft(clientId, reason);
       });
     });
+  }
+
+  /** A client silent past the heartbeat timeout leaves its round now; it may reconnect and say hello. */
+  private evict(client: RegisteredClient): void {
+    const { connection, info } = client;
+    if (this.clients.remove(connection) === undefined) return;
+    const silentMs = this.clock.now() - client.lastSeen;
+    connection.refuse(
+      new FedlearnError('HEARTBEAT_MISSED', `nothing received from ${info.clientId} for ${silentMs} ms`),
+    );
+    setImmediate(() => connection.disconnect());
+    this.clientLeft(info.clientId, 'missed heartbeats');
   }
 
   private clientLeft(clientId: string, reason: string): void {
@@ -426,11 +460,13 @@ export class Coordinator {
       );
       this.scheduler.current?.clientLeft(hello.clientId);
     }
+    const transfer = connection.negotiate(hello.transfer);
     connection.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
       serverId: this.config.serverId,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      ...(transfer ? { transfer } : {}),
     });
     this.logger.info(
       { clientId: hello.clientId, examples: hello.numExamples, backend: hello.capabilities.backend },

@@ -31,6 +31,9 @@ export interface ResumePoint {
   checkpoint: CheckpointPointer;
 }
 
+import { ClientRecords } from './sampling/client-records.js';
+import { overSelect } from './sampling/over-selection.js';
+
 /** What a job needs: what its rounds need, plus where results go. */
 export interface JobRunnerDeps extends Omit<TrainingDeps, 'jobId' | 'contributors'> {
   job: JobState;
@@ -74,6 +77,7 @@ export class JobRunner {
       logger: deps.logger,
       maxPayloadBytes: deps.maxPayloadBytes,
       contributors: this.contributors,
+      ...(deps.records ? { records: deps.records } : {}),
       emit: deps.emit,
     };
     this.training = deps.spec.secagg.enabled
@@ -258,7 +262,11 @@ export class JobRunner {
     }
     // One generator per round: a resumed job samples round r exactly as an uninterrupted one would.
     const rng = roundRng(spec.seed, round);
-    const sampled = strategy.configureFit(round, this.training.eligible(this.deps.clients.ready()), rng);
+    const eligible = this.training.eligible(this.deps.clients.ready());
+    const chosen = strategy.configureFit(round, eligible, rng);
+    const { sampled, quorum } = spec.secagg.enabled
+      ? { sampled: chosen, quorum: chosen.length }
+      : overSelect(chosen, eligible, spec.overSelection, this.deps.records ?? new ClientRecords(), rng);
     summary.sampled = sampled.length;
     summary.participants = [...sampled];
     await store.startRound(this.id, round, sampled);
@@ -266,7 +274,7 @@ export class JobRunner {
     this.deps.emit({ type: 'round_started', jobId: this.id, round, sampled });
     try {
       const trainingStarted = clock.now();
-      const training = this.training.run({ round, sampled, global, summary });
+      const training = this.training.run({ round, sampled, quorum, global, summary });
       training.catch(() => undefined); // awaited below; this only keeps a hold from reporting it unhandled
       await this.hold('training', round);
       const { params, metrics } = await training;

@@ -41,6 +41,11 @@ export const jobSpecSchema = z
       })
       .strict()
       .default({ localEpochs: 1, batchSize: 32, learningRate: 0.05 }),
+    /**
+     * Over-selection (plain rounds): ask this fraction more clients than the strategy chose, the
+     * most reliable first, and close the round as soon as the strategy's number of updates arrived.
+     */
+    overSelection: z.number().min(0).max(1).default(0),
     /** How long a round waits for fit results before closing with those it has. */
     roundTimeoutMs: z.number().int().positive().max(86_400_000).default(60_000),
     evaluateTimeoutMs: z.number().int().positive().max(86_400_000).default(30_000),

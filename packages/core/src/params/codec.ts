@@ -1,5 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import { FedlearnError } from '../errors.js';
+import { sha256Of } from '../hash.js';
 import {
   assertSameSpecs,
   firstNonFinite,
@@ -92,7 +92,7 @@ export function encodeParams(params: ModelParams): Uint8Array {
     out.set(float32ToBytes(tensor.values), offset);
     offset += tensor.values.length * 4;
   }
-  out.set(sha256(out.subarray(0, offset)), offset);
+  out.set(sha256Of(out.subarray(0, offset)), offset);
   return out;
 }
 
@@ -170,7 +170,7 @@ export function decodeParams(bytes: Uint8Array, options: DecodeParamsOptions = {
       `${bytes.length - reader.offset} unexpected bytes after the hash`,
     );
   }
-  if (!equalBytes(sha256(bytes.subarray(0, hashStart)), hash)) {
+  if (!equalBytes(sha256Of(bytes.subarray(0, hashStart)), hash)) {
     throw new FedlearnError('PARAMS_HASH_MISMATCH', 'parameter payload is corrupt (sha256 does not match)');
   }
   if (options.expected) assertSameSpecs(options.expected, specs);

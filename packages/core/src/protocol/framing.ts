@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import { FedlearnError } from '../errors.js';
+import { createSha256, type Sha256State, sha256Of, toHex } from '../hash.js';
 import { assertBoundedShape, describePeerMessage } from './peer-values.js';
 
 /**
@@ -7,14 +8,26 @@ import { assertBoundedShape, describePeerMessage } from './peer-values.js';
  * receiver can refuse an oversized payload from its announced size, before buffering it.
  *
  * A message with a binary `params` field becomes one head frame (the message without `params`,
- * plus the payload's size and chunk count) followed by its chunks, in order, on the same socket.
+ * plus the payload's size, chunk size, chunk count and SHA-256) followed by its chunks, in order,
+ * on the same socket. Between peers that negotiated flow control in the hello/welcome, the
+ * receiver answers with ack frames (see `FrameSender`).
  */
-export type Frame = HeadFrame | ChunkFrame;
+export type Frame = HeadFrame | ChunkFrame | AckFrame;
+
+export interface BinaryDescriptor {
+  id: number;
+  size: number;
+  chunks: number;
+  /** Chunk size of this transfer (absent from older peers: the receiver's configured size). */
+  cb?: number;
+  /** SHA-256 of the whole payload, hex; checked before the message is used. */
+  sha?: string;
+}
 
 export interface HeadFrame {
   f: 'm';
   msg: Record<string, unknown>;
-  bin?: { id: number; size: number; chunks: number };
+  bin?: BinaryDescriptor;
 }
 
 export interface ChunkFrame {
@@ -24,7 +37,19 @@ export interface ChunkFrame {
   data: Uint8Array;
 }
 
+/**
+ * The receiver's answer to a transfer: `n` chunks taken so far (0: admitted, send), or -1: refused
+ * or dropped, stop sending. A sender keeps at most its window of chunks beyond the last `n`.
+ */
+export interface AckFrame {
+  f: 'a';
+  id: number;
+  n: number;
+}
+
 export const DEFAULT_CHUNK_BYTES = 512 * 1024;
+/** No transfer may use smaller chunks: each chunk costs a frame, and the count must stay bounded. */
+export const MIN_CHUNK_BYTES = 1024;
 
 /** The one socket.io event name that carries every fedlearn frame. */
 export const FRAME_EVENT = 'fl';
@@ -37,17 +62,53 @@ export function toFrames(
 ): Frame[] {
   const { params, ...rest } = message;
   if (!params) return [{ f: 'm', msg: rest }];
-  const chunks = Math.max(1, Math.ceil(params.length / chunkBytes));
-  const frames: Frame[] = [{ f: 'm', msg: rest, bin: { id: transferId, size: params.length, chunks } }];
-  for (let i = 0; i < chunks; i++) {
-    frames.push({ f: 'c', id: transferId, i, data: params.subarray(i * chunkBytes, (i + 1) * chunkBytes) });
-  }
+  const head = headFrame(rest, params, transferId, chunkBytes);
+  const frames: Frame[] = [head];
+  for (let i = 0; i < head.bin!.chunks; i++) frames.push(chunkFrame(params, transferId, i, chunkBytes));
   return frames;
+}
+
+export function headFrame(
+  msg: Record<string, unknown>,
+  params: Uint8Array,
+  id: number,
+  chunkBytes: number,
+): HeadFrame {
+  const chunks = Math.max(1, Math.ceil(params.length / chunkBytes));
+  return {
+    f: 'm',
+    msg,
+    bin: { id, size: params.length, chunks, cb: chunkBytes, sha: payloadSha256(params) },
+  };
+}
+
+/**
+ * The coordinator sends one global model to every client: hash each payload once, not per client.
+ * A payload is never changed once handed to a sender (each message encodes a fresh one).
+ */
+const payloadHashes = new WeakMap<Uint8Array, string>();
+
+function payloadSha256(params: Uint8Array): string {
+  let sha = payloadHashes.get(params);
+  if (sha === undefined) {
+    sha = toHex(sha256Of(params));
+    payloadHashes.set(params, sha);
+  }
+  return sha;
+}
+
+export function chunkFrame(params: Uint8Array, id: number, i: number, chunkBytes: number): ChunkFrame {
+  return { f: 'c', id, i, data: params.subarray(i * chunkBytes, (i + 1) * chunkBytes) };
+}
+
+export function isAckFrame(raw: unknown): raw is AckFrame {
+  return typeof raw === 'object' && raw !== null && (raw as { f?: unknown }).f === 'a';
 }
 
 export interface FrameAssemblerOptions {
   /** Largest binary payload accepted, in bytes. */
   maxPayloadBytes: number;
+  /** Largest chunk accepted, and the chunk size of a head that does not say (older peers). */
   chunkBytes?: number;
   /** Transfers that may be in flight at once from one peer. */
   maxPending?: number;
@@ -63,13 +124,30 @@ export interface FrameAssemblerOptions {
   onTransferExpired?: (error: FedlearnError) => void;
 }
 
+/**
+ * Flow control with a peer that negotiated it: every head is admitted (perhaps later, when memory
+ * is free) with an ack of 0, every chunk taken is acked, and a chunk beyond the window is refused.
+ */
+export interface FlowControl {
+  window: number;
+  sendAck: (ack: AckFrame) => void;
+  /** Calls `grant` once the transfer may start; returns what frees its share (default: at once). */
+  admit?: (size: number, grant: () => void) => () => void;
+}
+
 interface Pending {
   msg: Record<string, unknown>;
   size: number;
   chunks: number;
+  chunkBytes: number;
   /** Chunks as they arrived: memory grows with what was sent, not with what was announced. */
   parts: Uint8Array[];
   timer: TimerHandle | undefined;
+  sha: string | undefined;
+  hash: Sha256State | undefined;
+  /** Chunks the peer may have sent so far (flow control): the last ack plus the window. */
+  allowed: number;
+  release: (() => void) | undefined;
 }
 
 /** Reassembles frames from one peer into whole messages. Throws typed errors for bad frames. */
@@ -81,6 +159,7 @@ export class FrameAssembler {
   private readonly maxPending: number;
   private maxBufferedBytes: number;
   private buffered = 0;
+  private flow: FlowControl | undefined;
 
   constructor(private readonly options: FrameAssemblerOptions) {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -102,6 +181,11 @@ export class FrameAssembler {
     this.maxBufferedBytes = bytes;
   }
 
+  /** From now on, acknowledge and admit this peer's transfers (it negotiated flow control). */
+  setFlowControl(flow: FlowControl | undefined): void {
+    this.flow = flow;
+  }
+
   /** Returns the complete message when `raw` was its last frame, else undefined. */
   accept(raw: unknown): Record<string, unknown> | undefined {
     if (typeof raw !== 'object' || raw === null) {
@@ -113,6 +197,19 @@ export class FrameAssembler {
     throw new FedlearnError('MALFORMED_MESSAGE', 'unknown frame kind');
   }
 
+  private chunkSizeOf(cb: unknown, details: Record<string, unknown>): number {
+    if (cb === undefined) return this.chunkBytes;
+    const min = Math.min(MIN_CHUNK_BYTES, this.chunkBytes);
+    if (!isUint(cb) || cb < min || cb > this.chunkBytes) {
+      throw new FedlearnError(
+        'MALFORMED_MESSAGE',
+        `chunk size must be an integer from ${min} to ${this.chunkBytes} bytes`,
+        { details },
+      );
+    }
+    return cb;
+  }
+
   private acceptHead(frame: HeadFrame): Record<string, unknown> | undefined {
     if (typeof frame.msg !== 'object' || frame.msg === null || Array.isArray(frame.msg)) {
       throw new FedlearnError('MALFORMED_MESSAGE', 'head frame carries no message object');
@@ -121,16 +218,23 @@ export class FrameAssembler {
     if (frame.bin === undefined) return frame.msg;
     const details = describePeerMessage(frame.msg);
     const bin: unknown = frame.bin;
-    const { id, size, chunks } = (typeof bin === 'object' && bin !== null ? bin : {}) as Record<
+    const { id, size, chunks, cb, sha } = (typeof bin === 'object' && bin !== null ? bin : {}) as Record<
       string,
       unknown
     >;
-    if (!isUint(id) || !isUint(size) || !isUint(chunks) || chunks < 1) {
+    if (
+      !isUint(id) ||
+      !isUint(size) ||
+      !isUint(chunks) ||
+      chunks < 1 ||
+      (sha !== undefined && (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)))
+    ) {
       throw new FedlearnError('MALFORMED_MESSAGE', 'head frame has an invalid binary descriptor', {
         details,
       });
     }
-    if (chunks !== Math.max(1, Math.ceil(size / this.chunkBytes))) {
+    const chunkBytes = this.chunkSizeOf(cb, details);
+    if (chunks !== Math.max(1, Math.ceil(size / chunkBytes))) {
       throw new FedlearnError('MALFORMED_MESSAGE', `payload of ${size} bytes cannot have ${chunks} chunks`, {
         details,
       });
@@ -138,6 +242,7 @@ export class FrameAssembler {
     const limit = Math.min(this.options.maxPayloadBytes, this.maxBufferedBytes);
     if (size > limit) {
       this.discard(id, chunks);
+      this.flow?.sendAck({ f: 'a', id, n: -1 });
       throw new FedlearnError(
         'PAYLOAD_TOO_LARGE',
         `payload of ${size} bytes is over the limit of ${limit} bytes`,
@@ -151,12 +256,34 @@ export class FrameAssembler {
         details,
       });
     }
-    const { clock, transferTimeoutMs } = this.options;
-    const timer =
-      clock && transferTimeoutMs !== undefined
-        ? clock.setTimeout(() => this.expire(id), transferTimeoutMs)
-        : undefined;
-    this.pending.set(id, { msg: frame.msg, size, chunks, parts: [], timer });
+    const pending: Pending = {
+      msg: frame.msg,
+      size,
+      chunks,
+      chunkBytes,
+      parts: [],
+      timer: undefined,
+      sha,
+      hash: sha === undefined ? undefined : createSha256(),
+      allowed: Number.POSITIVE_INFINITY,
+      release: undefined,
+    };
+    this.pending.set(id, pending);
+    const flow = this.flow;
+    if (!flow) {
+      this.startTimer(id, pending);
+      return undefined;
+    }
+    pending.allowed = 0;
+    // The timeout runs from admission: waiting for memory to free up is not the sender's delay.
+    const grant = () => {
+      if (this.pending.get(id) !== pending) return;
+      this.startTimer(id, pending);
+      pending.allowed = flow.window;
+      flow.sendAck({ f: 'a', id, n: 0 });
+    };
+    if (flow.admit) pending.release = flow.admit(size, grant);
+    else grant();
     return undefined;
   }
 
@@ -171,10 +298,15 @@ export class FrameAssembler {
     const details = describePeerMessage(pending.msg);
     const data = toUint8Array(frame.data);
     const index = pending.parts.length;
-    const expectedLength = Math.min(this.chunkBytes, pending.size - index * this.chunkBytes);
+    const expectedLength = Math.min(pending.chunkBytes, pending.size - index * pending.chunkBytes);
     if (frame.i !== index || !data || data.length !== expectedLength) {
       this.drop(frame.id, pending);
       throw new FedlearnError('MALFORMED_MESSAGE', 'chunk out of order or of the wrong length', { details });
+    }
+    if (index >= pending.allowed) {
+      this.drop(frame.id, pending);
+      if (frame.i < pending.chunks - 1) this.discard(frame.id, pending.chunks);
+      throw new FedlearnError('MALFORMED_MESSAGE', 'chunk sent beyond the acknowledged window', { details });
     }
     if (this.buffered + data.length > this.maxBufferedBytes) {
       this.drop(frame.id, pending);
@@ -187,10 +319,29 @@ export class FrameAssembler {
     }
     // A plain Uint8Array copy: a Node Buffer's slice() is a view, and the socket may reuse its memory.
     pending.parts.push(new Uint8Array(data));
+    pending.hash?.update(data);
     this.buffered += data.length;
+    if (this.flow) {
+      pending.allowed = pending.parts.length + this.flow.window;
+      this.flow.sendAck({ f: 'a', id: frame.id, n: pending.parts.length });
+    }
     if (pending.parts.length < pending.chunks) return undefined;
-    this.drop(frame.id, pending);
+    this.drop(frame.id, pending, false);
+    if (pending.hash && toHex(new Uint8Array(pending.hash.digest())) !== pending.sha) {
+      throw new FedlearnError(
+        'TRANSFER_CHECKSUM_MISMATCH',
+        `the ${pending.size} bytes received do not match the transfer's SHA-256`,
+        { details },
+      );
+    }
     return { ...pending.msg, params: concat(pending.parts, pending.size) };
+  }
+
+  private startTimer(id: number, pending: Pending): void {
+    const { clock, transferTimeoutMs } = this.options;
+    if (clock && transferTimeoutMs !== undefined) {
+      pending.timer = clock.setTimeout(() => this.expire(id), transferTimeoutMs);
+    }
   }
 
   /** Stops ignoring a refused transfer's chunks: its last one arrived, or it expired. */
@@ -206,10 +357,13 @@ export class FrameAssembler {
     }
   }
 
-  private drop(id: number, pending: Pending): void {
+  /** Forgets a transfer; unless it completed, tells a flow-controlled sender to stop. */
+  private drop(id: number, pending: Pending, refused = true): void {
     this.pending.delete(id);
     for (const part of pending.parts) this.buffered -= part.length;
     if (pending.timer) this.options.clock?.clearTimeout(pending.timer);
+    pending.release?.();
+    if (refused && pending.parts.length < pending.chunks) this.flow?.sendAck({ f: 'a', id, n: -1 });
   }
 
   private expire(id: number): void {
@@ -228,7 +382,7 @@ export class FrameAssembler {
 
   /** Drops every unfinished transfer and stops its timer (the peer is gone). */
   clear(): void {
-    for (const [id, pending] of this.pending) this.drop(id, pending);
+    for (const [id, pending] of this.pending) this.drop(id, pending, false);
     this.discarded.clear();
   }
 }

@@ -1,3 +1,4 @@
+export * from './frame-sender.js';
 export * from './framing.js';
 export * from './messages.js';
 export * from './peer-values.js';

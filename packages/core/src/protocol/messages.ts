@@ -53,6 +53,19 @@ export const fitConfigSchema = z.object({
 });
 export type FitConfig = z.infer<typeof fitConfigSchema>;
 
+/**
+ * Chunked-transfer settings: in a hello, what the client offers (its largest chunk and its window);
+ * in the welcome, what both sides use from then on (the smaller of each).
+ */
+export const transferSettingsSchema = z.object({
+  chunkBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024),
+  window: z.number().int().min(1).max(64),
+});
+
 export const helloSchema = z.object({
   type: z.literal('hello'),
   protocolVersion: z.string().max(64),
@@ -68,6 +81,8 @@ export const helloSchema = z.object({
    * requires enrollment refuses a hello without a valid one; it is never logged or echoed.
    */
   credential: z.string().min(1).max(256).optional(),
+  /** Absent from older clients: they get no acks and send without waiting for them. */
+  transfer: transferSettingsSchema.optional(),
 });
 
 export const heartbeatSchema = z.object({ type: z.literal('heartbeat'), sentAt: finite });
@@ -154,6 +169,8 @@ export const welcomeSchema = z.object({
   protocolVersion: z.string().max(64),
   serverId: z.string().max(128),
   heartbeatIntervalMs: z.number().int().positive(),
+  /** Present when the hello offered transfer settings: the ones both sides now use. */
+  transfer: transferSettingsSchema.optional(),
 });
 
 export const fitInsSchema = z.object({

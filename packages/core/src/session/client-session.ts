@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { FedlearnError, toFedlearnError } from '../errors.js';
 import { DEFAULT_MAX_PARAMS_BYTES, decodeParams, encodeParams } from '../params/codec.js';
+import type { TransferSettings } from '../protocol/frame-sender.js';
 import {
   type ClientMessage,
   type EvaluateIns,
@@ -32,6 +33,8 @@ export interface ClientSessionOptions {
   secagg?: SecAggClientSettings;
   /** The credential issued at enrollment, sent in every hello to prove `clientId`. */
   credential?: string;
+  /** Chunked-transfer settings offered in the hello (the transport's; absent: no flow control). */
+  transfer?: TransferSettings;
 }
 
 type Task = FitIns | EvaluateIns | GetParametersIns;
@@ -87,6 +90,7 @@ export class ClientSession {
       ...(this.options.runtime ? { runtime: this.options.runtime } : {}),
       ...(trainer.dataFingerprint ? { dataFingerprint: trainer.dataFingerprint } : {}),
       ...(this.options.credential ? { credential: this.options.credential } : {}),
+      ...(this.options.transfer ? { transfer: this.options.transfer } : {}),
     });
   }
 
@@ -106,6 +110,7 @@ export class ClientSession {
           type: 'welcome',
           serverId: message.serverId,
           heartbeatIntervalMs: message.heartbeatIntervalMs,
+          ...(message.transfer ? { transfer: message.transfer } : {}),
         });
         return;
       case 'error':

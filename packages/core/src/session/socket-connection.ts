@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import { FedlearnError, isErrorCode } from '../errors.js';
 import { DEFAULT_MAX_PARAMS_BYTES } from '../params/codec.js';
-import { FRAME_EVENT, FrameAssembler, toFrames } from '../protocol/framing.js';
-import type { ClientMessage } from '../protocol/messages.js';
+import { FrameSender, startFlowControl, type TransferSettings } from '../protocol/frame-sender.js';
+import { DEFAULT_CHUNK_BYTES, FRAME_EVENT, FrameAssembler, isAckFrame } from '../protocol/framing.js';
+import { type ClientMessage, transferSettingsSchema } from '../protocol/messages.js';
 import type { RandomBytes } from '../random.js';
 import { backoffDelay, type ReconnectOptions } from './backoff.js';
 import { ClientSession } from './client-session.js';
@@ -37,7 +38,10 @@ export interface SessionConnectionOptions {
   runtime: string;
   reconnect?: ReconnectOptions;
   maxPayloadBytes?: number;
+  /** Largest chunk offered in the hello; the coordinator may choose a smaller one. */
   chunkBytes?: number;
+  /** Chunks sent ahead of the coordinator's acknowledgement (default 8). */
+  transferWindow?: number;
   secureAggregation?: boolean;
   /** Secure-aggregation policy and identity key (malicious-server mode): see `SecAggClientSettings`. */
   secagg?: SecAggClientSettings;
@@ -71,7 +75,8 @@ export class SessionConnection {
   /** Settles when the connection ends: resolves on stop(), rejects on a fatal error. */
   readonly done: Promise<void>;
   private assembler: FrameAssembler;
-  private nextTransferId = 0;
+  private readonly sender: FrameSender;
+  private readonly transferOffer: TransferSettings;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private resolveDone!: () => void;
   private rejectDone!: (error: Error) => void;
@@ -87,6 +92,8 @@ export class SessionConnection {
     });
     this.done.catch(() => undefined);
     this.assembler = this.newAssembler();
+    this.transferOffer = transferOffer(options);
+    this.sender = new FrameSender((frame) => socket.emit(FRAME_EVENT, frame), this.unnegotiated());
     this.session = new ClientSession({
       clientId: options.clientId,
       trainer: options.trainer,
@@ -97,6 +104,7 @@ export class SessionConnection {
       ...(options.secagg ? { secagg: options.secagg } : {}),
       ...(options.credential ? { credential: options.credential } : {}),
       ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
+      transfer: this.transferOffer,
       onEvent: (event) => this.onSessionEvent(event),
     });
     this.attach();
@@ -149,12 +157,16 @@ export class SessionConnection {
     const { socket } = this;
     socket.on('connect', () => {
       this.assembler = this.newAssembler();
+      this.sender.reopen(this.unnegotiated());
       this.emit({ type: 'connected' });
       void this.session.connected();
     });
     socket.on('disconnect', (reason: string) => {
       this.emit({ type: 'disconnected', reason });
       this.stopHeartbeat();
+      this.sender.close(
+        new FedlearnError('TRANSPORT_CLOSED', `disconnected from the coordinator: ${reason}`),
+      );
       // socket.io retries on its own after a lost connection, but not after the server closed the
       // socket (a coordinator shutting down or restarting): come back after the initial backoff.
       if (reason === 'io server disconnect') {
@@ -175,6 +187,7 @@ export class SessionConnection {
       this.emit({ type: 'connect_error', message: error.message });
     });
     socket.on(FRAME_EVENT, (frame: unknown) => {
+      if (isAckFrame(frame)) return this.sender.acknowledge(frame);
       try {
         const message = this.assembler.accept(frame);
         if (message) {
@@ -205,8 +218,7 @@ export class SessionConnection {
       this.reconnectLater(this.options.reconnect?.initialDelayMs ?? 500, true);
       return;
     }
-    for (const frame of toFrames(fate, this.nextTransferId++, this.options.chunkBytes))
-      this.socket.emit(FRAME_EVENT, frame);
+    await this.sender.send(fate);
     if (fate.type !== 'heartbeat') this.emit({ type: 'message_sent', message: fate });
   }
 
@@ -225,7 +237,10 @@ export class SessionConnection {
   }
 
   private onSessionEvent(event: SessionEvent): void {
-    if (event.type === 'welcome') this.startHeartbeat(event.heartbeatIntervalMs);
+    if (event.type === 'welcome') {
+      this.startHeartbeat(event.heartbeatIntervalMs);
+      if (event.transfer) this.useTransfer(event.transfer);
+    }
     this.emit(event);
     if (event.type === 'server_error' && event.fatal && this.session.fatal) this.fail(this.session.fatal);
   }
@@ -243,6 +258,17 @@ export class SessionConnection {
     this.heartbeat = undefined;
   }
 
+  /** Until the welcome says otherwise the coordinator may be older: no acks, the offered chunk size. */
+  private unnegotiated(): TransferSettings {
+    return { chunkBytes: this.transferOffer.chunkBytes, window: 0 };
+  }
+
+  private useTransfer(settings: TransferSettings): void {
+    const { sender, assembler } = this;
+    const emit = (frame: unknown) => this.socket.emit(FRAME_EVENT, frame);
+    startFlowControl({ sender, assembler, emit }, settings, this.transferOffer);
+  }
+
   private newAssembler(): FrameAssembler {
     return new FrameAssembler({
       maxPayloadBytes: this.options.maxPayloadBytes ?? DEFAULT_MAX_PARAMS_BYTES,
@@ -253,6 +279,21 @@ export class SessionConnection {
   private emit(event: ConnectionEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+/** The hello's offer, checked here: the coordinator would refuse a hello carrying bad settings. */
+function transferOffer(options: SessionConnectionOptions): TransferSettings {
+  const offer = transferSettingsSchema.safeParse({
+    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    window: options.transferWindow ?? 8,
+  });
+  if (!offer.success) {
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      'chunkBytes must be an integer from 1024 to 16 MiB and transferWindow from 1 to 64',
+    );
+  }
+  return offer.data;
 }
 
 /** Node timers keep a process alive unless unref'd; browser timers are numbers and need nothing. */

@@ -1,4 +1,5 @@
 import type { ModelParams, TensorSpec } from '../params/tensors.js';
+import type { TransferSettings } from '../protocol/frame-sender.js';
 import type { ClientMessage, FitConfig } from '../protocol/messages.js';
 import type { DataFingerprint } from '../strategy/types.js';
 
@@ -39,7 +40,13 @@ export interface Trainer {
 
 /** What a session reports to whoever drives it (logs, progress bars, tests). */
 export type SessionEvent =
-  | { type: 'welcome'; serverId: string; heartbeatIntervalMs: number }
+  | {
+      type: 'welcome';
+      serverId: string;
+      heartbeatIntervalMs: number;
+      /** The chunked-transfer settings the coordinator chose (absent: an older coordinator). */
+      transfer?: TransferSettings;
+    }
   | { type: 'fit_start'; jobId: string; round: number }
   | {
       type: 'fit_done';

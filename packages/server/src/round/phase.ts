@@ -16,6 +16,8 @@ export class Phase<Result> {
   private resolveClosed!: () => void;
   private isClosed = false;
   readonly closed: Promise<void>;
+  /** Close as soon as this many results arrived (over-selection); undefined: wait for every client. */
+  closeAt: number | undefined;
 
   constructor(
     readonly kind: PhaseKind,
@@ -40,12 +42,18 @@ export class Phase<Result> {
 
   /** Clients that were still pending when the deadline passed. */
   get timedOut(): string[] {
-    return this.isClosed ? [...this.pending] : [];
+    return this.isClosed && !this.reachedQuorum ? [...this.pending] : [];
+  }
+
+  /** Whether the phase closed because `closeAt` results arrived, leaving the rest unneeded. */
+  get reachedQuorum(): boolean {
+    return this.closeAt !== undefined && this.results.size >= this.closeAt;
   }
 
   succeed(clientId: string, result: Result): void {
     this.results.set(clientId, result);
     this.settle(clientId);
+    if (this.reachedQuorum) this.close();
   }
 
   fail(clientId: string): void {

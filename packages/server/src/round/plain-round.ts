@@ -1,5 +1,6 @@
 import {
   type ClientInfo,
+  type DataFingerprint,
   decodeParams,
   encodeParams,
   FedlearnError,
@@ -27,6 +28,8 @@ export class PlainRoundTraining implements RoundTraining {
   private currentRound: number | undefined;
   /** Time spent in the strategy's fold this round, in ms (what `aggregationSeconds` reports). */
   private foldMs = 0;
+  /** This round's contributors: they join the job's lineage only if the round completes. */
+  private roundContributors = new Map<string, DataFingerprint>();
 
   constructor(private readonly deps: TrainingDeps) {}
 
@@ -34,15 +37,17 @@ export class PlainRoundTraining implements RoundTraining {
     return [...clients];
   }
 
-  async run({ round, sampled, global, summary }: TrainingRound) {
-    const { spec, strategy, clock, logger, jobId } = this.deps;
+  async run({ round, sampled, quorum, global, summary }: TrainingRound) {
+    const { spec, strategy, clock, logger, jobId, records } = this.deps;
     const globalBytes = encodeParams(unflattenParams(global.flat, global.specs));
     this.aggregation = strategy.beginRound(round, global.flat);
     this.bytesUp = 0;
     this.specs = global.specs;
     this.currentRound = round;
     this.foldMs = 0;
+    this.roundContributors = new Map();
     const fit = new Phase<true>('fit', jobId, round, sampled, spec.roundTimeoutMs, clock);
+    if (quorum !== undefined && quorum < sampled.length) fit.closeAt = quorum;
     this.phase = fit;
     sampled.forEach((clientId, index) => {
       const client = this.deps.clients.get(clientId);
@@ -58,8 +63,11 @@ export class PlainRoundTraining implements RoundTraining {
         config: { ...spec.fit, ...strategy.fitConfig?.(round), seed: fitSeed(spec.seed, round, index) },
         params: globalBytes,
       });
+      records?.sampled(clientId, clock.now());
     });
     await fit.closed;
+    for (const clientId of [...fit.failed, ...fit.dropped, ...fit.timedOut]) records?.missed(clientId);
+    if (fit.reachedQuorum) for (const clientId of fit.pending) records?.cut(clientId);
     this.phase = undefined;
     Object.assign(summary, {
       completed: fit.results.size,
@@ -81,6 +89,7 @@ export class PlainRoundTraining implements RoundTraining {
       const started = performance.now();
       const result = this.aggregation.finish();
       summary.aggregationSeconds = (this.foldMs + performance.now() - started) / 1000;
+      for (const [id, fingerprint] of this.roundContributors) this.deps.contributors.set(id, fingerprint);
       return result;
     } finally {
       this.aggregation.dispose();
@@ -149,7 +158,8 @@ export class PlainRoundTraining implements RoundTraining {
       });
       this.foldMs += performance.now() - folding;
       this.bytesUp += message.params.length;
-      if (info.dataFingerprint) this.deps.contributors.set(info.clientId, info.dataFingerprint);
+      if (info.dataFingerprint) this.roundContributors.set(info.clientId, info.dataFingerprint);
+      this.deps.records?.completed(info.clientId, this.deps.clock.now());
       phase.succeed(info.clientId, true);
       this.deps.emit({
         type: 'fit_received',

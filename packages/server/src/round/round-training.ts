@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { ClientRegistry, RegisteredClient } from '../client-registry.js';
 import type { CoordinatorEvent, RoundSummary } from '../events.js';
 import type { JobSpec } from '../job-spec.js';
+import type { ClientRecords } from '../sampling/client-records.js';
 
 /** The global model between rounds. */
 export interface GlobalModel {
@@ -30,12 +31,16 @@ export interface TrainingDeps {
   maxPayloadBytes: number;
   /** Data fingerprints of the clients whose updates shaped the model (lineage). */
   contributors: Map<string, DataFingerprint>;
+  /** Per-client speed and reliability, updated as clients answer or miss rounds. */
+  records?: ClientRecords;
   emit: (event: CoordinatorEvent) => void;
 }
 
 export interface TrainingRound {
   round: number;
   sampled: readonly string[];
+  /** Over-selection: close the round once this many updates arrived (default: all sampled). */
+  quorum?: number;
   global: GlobalModel;
   /** Filled in with who took part and what it cost. */
   summary: RoundSummary;
