@@ -359,6 +359,12 @@ export const ERROR_TABLE = {
     grpc: 'ALREADY_EXISTS',
     meaning: 'A different result for, or a restart of, a round that is already completed was refused.',
   },
+  PRIVACY_BUDGET_EXCEEDED: {
+    http: 422,
+    grpc: 'FAILED_PRECONDITION',
+    meaning:
+      'A private job would spend more than its target ε (differential privacy budget), so it was refused.',
+  },
   // anything we did not anticipate, wrapped so callers still get a code
   INTERNAL: {
     http: 500,

@@ -1,1 +1,6 @@
+export * from './clip.js';
+export * from './distributed-noise.js';
+export * from './noise.js';
+export * from './privacy-spec.js';
+export * from './private-strategy.js';
 export * from './rdp-accountant.js';
