@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { isFedlearnError } from '@fedlearn/core';
 import { CLIENT_HELP, runClientCommand } from './commands/client.js';
 import { DEMO_HELP, runDemoCommand } from './commands/demo.js';
+import { EXPERIMENT_HELP, runExperimentCommand } from './commands/experiment.js';
 import type { CommandIo } from './commands/io.js';
 import { runModelsCommand } from './commands/models.js';
 import { PREDICT_HELP, runPredictCommand } from './commands/predict.js';
@@ -15,6 +16,7 @@ Usage: fedlearn <command> [options]
 
 Commands:
   demo      a complete federated training on MNIST with N local client processes
+  experiment  run a grid (partitions × strategies × secagg × DP × seeds) and write a report
   server    run a coordinator
   client    run one client against a coordinator
   models    list, show and promote registered model versions
@@ -27,6 +29,7 @@ Run \`fedlearn <command> --help\` for a command's options.
 
 const HELPS: Record<string, string> = {
   demo: DEMO_HELP,
+  experiment: EXPERIMENT_HELP,
   server: SERVER_HELP,
   client: CLIENT_HELP,
   predict: PREDICT_HELP,
@@ -44,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'demo':
       return runDemoCommand(rest, io, fileURLToPath(import.meta.url));
+    case 'experiment':
+      return runExperimentCommand(rest, io, fileURLToPath(import.meta.url));
     case 'server':
       return runServerCommand(rest, io);
     case 'client':

@@ -8,6 +8,7 @@ import {
   createStrategy,
   FedlearnError,
   PROTOCOL_VERSION,
+  type Rng,
   type Strategy,
   systemClock,
   toFedlearnError,
@@ -23,6 +24,7 @@ import { ClientConnection } from './connection.js';
 import { controlApi } from './control-api.js';
 import type { CoordinatorEvent, JobState, ServerEvaluator } from './events.js';
 import { clientErrorHandler, frameworkErrors } from './http-errors.js';
+import { privateStrategy } from './job-privacy.js';
 import { JobRunner } from './job-runner.js';
 import { type JobSpec, type JobSpecInput, parseJobSpec } from './job-spec.js';
 import { CoordinatorMetrics } from './metrics.js';
@@ -38,6 +40,8 @@ export interface CoordinatorOptions extends CoordinatorConfigInput {
   lifecycle?: ModelLifecycle;
   /** Builds a job's strategy from its spec (default: the strategy registry in core). */
   strategy?: (spec: JobSpec) => Strategy;
+  /** Central DP's noise source: a CSPRNG by default; tests inject a seeded one. */
+  privacyRng?: Rng;
   /**
    * Extra routes on the coordinator's port (e.g. the CLI's browser demo page), registered as one
    * encapsulated Fastify plugin. Each route does its own authentication.
@@ -82,6 +86,7 @@ export class Coordinator {
       evaluator,
       lifecycle,
       strategy,
+      privacyRng,
       extraRoutes,
       ...configInput
     } = options;
@@ -108,7 +113,7 @@ export class Coordinator {
       clock ?? systemClock,
       evaluator,
       lifecycle,
-      strategy ?? ((spec) => createStrategy(spec.strategy)),
+      (spec) => privateStrategy(strategy?.(spec) ?? createStrategy(spec.strategy), spec, privacyRng),
       http,
       io,
     );

@@ -19,6 +19,7 @@ import type { ClientRegistry, RegisteredClient } from './client-registry.js';
 import { refuseStale } from './connection.js';
 import type { JobState, RoundSummary, ServerEvaluator } from './events.js';
 import { initialModel } from './initial-model.js';
+import { JobPrivacyAccount } from './job-privacy.js';
 import type { ModelRecorder } from './model-recorder.js';
 import { Phase } from './phase.js';
 import { PlainRoundTraining } from './plain-round.js';
@@ -46,9 +47,12 @@ export class JobRunner {
   private readonly abort = new AbortController();
   /** Data fingerprints of the clients whose updates shaped the model so far (lineage). */
   private readonly contributors = new Map<string, DataFingerprint>();
+  /** ε spent so far; stops the job before a round that would exceed its privacy budget. */
+  private readonly privacy: JobPrivacyAccount;
 
   constructor(private readonly deps: JobRunnerDeps) {
     this.rng = createRng(deps.spec.seed);
+    this.privacy = new JobPrivacyAccount(deps.spec);
     const trainingDeps = {
       jobId: deps.job.id,
       spec: deps.spec,
@@ -87,6 +91,7 @@ export class JobRunner {
       for (let round = 1; round <= spec.rounds && !this.cancelled; round++) {
         job.currentRound = round;
         const summary = await this.runRound(round);
+        if (summary === undefined) break;
         await this.deps.recorder?.round(summary, this.artifacts(), this.contributors);
         job.rounds.push(summary);
         emit({ type: 'round_completed', job, summary, strategyState: this.deps.strategy.state() });
@@ -103,6 +108,8 @@ export class JobRunner {
       this.deps.logger.error({ jobId: job.id, code: e.code }, `job failed: ${e.message}`);
     } finally {
       job.finishedAt = new Date(this.deps.clock.now()).toISOString();
+      const privacy = this.privacy.summary();
+      if (privacy) job.privacy = privacy;
       this.training.cancel();
       this.evalPhase?.close();
       await this.deps.recorder?.finish(job);
@@ -132,7 +139,8 @@ export class JobRunner {
     return this.model && unflattenParams(this.model.flat, this.model.specs);
   }
 
-  private async runRound(round: number): Promise<RoundSummary> {
+  /** One round's summary, or undefined when the privacy budget ends the job before it. */
+  private async runRound(round: number): Promise<RoundSummary | undefined> {
     const { spec, strategy, clock } = this.deps;
     const global = this.model!;
     const started = clock.now();
@@ -165,7 +173,12 @@ export class JobRunner {
         ),
       );
     }
-    const sampled = strategy.configureFit(round, this.training.eligible(this.deps.clients.ready()), this.rng);
+    const eligible = this.training.eligible(this.deps.clients.ready());
+    if (!this.privacy.allows(round, eligible.length)) {
+      this.deps.logger.info({ jobId: this.id, round }, this.privacy.summary()?.stopped?.reason ?? '');
+      return undefined;
+    }
+    const sampled = strategy.configureFit(round, eligible, this.rng);
     summary.sampled = sampled.length;
     this.deps.emit({ type: 'round_started', jobId: this.id, round, sampled });
     try {
@@ -173,6 +186,7 @@ export class JobRunner {
       global.flat = params;
       summary.trainLoss = metrics.loss;
       summary.trainMetrics = metrics;
+      this.privacy.record(summary, eligible.length);
     } catch (error) {
       return this.failRound(summary, started, toFedlearnError(error));
     }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateModel, selectBackend } from '@fedlearn/client-node';
-import { formatPartitionScheme, type ModelParams, recommendNeighbourhood } from '@fedlearn/core';
+import { formatPartitionScheme, type ModelParams } from '@fedlearn/core';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { Coordinator, type RoundSummary } from '@fedlearn/server';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,6 +12,7 @@ import { trainBaseline } from '../baseline.js';
 import { announceBrowserDemo, browserDemoFor, untilInterrupted } from '../browser-demo-command.js';
 import { type ClientFleet, spawnClients } from '../client-fleet.js';
 import { followJob, waitForClients } from '../demo-progress.js';
+import { demoSecAgg } from '../demo-secagg.js';
 import { enrollIdentities } from '../identity-files.js';
 import { loadMnist } from '../mnist.js';
 import { buildMnistMlp, MODEL_NAME, toTensors } from '../mnist-model.js';
@@ -292,27 +293,6 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     tf.dispose([test.x, test.y]);
     logger.flush();
   }
-}
-
-/**
- * The demo's secure-aggregation settings. With dropouts it survives them with a larger
- * neighbourhood, k and t = ⌊k/2⌋ + 1 from `recommendNeighbourhood` (never a lower threshold: with
- * 2t ≤ k dropouts could split the survivors into separately unmaskable groups), and each round
- * waits until the clients that vanished in the last one are back, so it samples them all.
- */
-function demoSecAgg(
-  config: { secagg: boolean; dropout: number; stageTimeoutMs: number; clients: number; fraction: number },
-  quorum: number,
-): { secagg: Record<string, unknown>; waitFor?: number } {
-  if (!config.secagg) return { secagg: { enabled: false } };
-  const sampled = Math.min(config.clients, Math.max(quorum, Math.round(config.fraction * config.clients)));
-  const secagg = { enabled: true, clip: 1, bits: 16, stageTimeoutMs: config.stageTimeoutMs };
-  if (config.dropout === 0 || sampled < 4) return { secagg };
-  const { neighbours, threshold } = recommendNeighbourhood(sampled, { dropoutRate: config.dropout });
-  return {
-    secagg: { ...secagg, neighbours, threshold },
-    waitFor: config.clients,
-  };
 }
 
 /** Accuracy per round number, with a gap for a failed round. */
