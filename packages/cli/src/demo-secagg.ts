@@ -20,3 +20,20 @@ export function demoSecAgg(
     waitFor: config.clients,
   };
 }
+
+/**
+ * The fewest updates a demo round needs: half the sampled clients, at least 3 under secure
+ * aggregation (a sum of two reveals each to the other). Under distributed DP every sampled client,
+ * since each adds its noise share for a sum of them all (fewer would sum to less noise than the
+ * accountant assumes).
+ */
+export function demoQuorum(config: {
+  clients: number;
+  fraction: number;
+  secagg: boolean;
+  dpMode: string;
+}): number {
+  const sampled = Math.max(1, Math.round(config.clients * config.fraction));
+  if (config.dpMode === 'distributed') return Math.max(3, sampled);
+  return Math.max(config.secagg ? 3 : 1, Math.ceil(config.clients * config.fraction * 0.5));
+}

@@ -8,7 +8,7 @@ import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry
 import * as tf from '@tensorflow/tfjs-core';
 import pino from 'pino';
 import { trainBaseline } from '../baseline.js';
-import { demoSecAgg } from '../demo-secagg.js';
+import { demoQuorum, demoSecAgg } from '../demo-secagg.js';
 import { type ExperimentConfig, expandGrid } from '../experiment/grid.js';
 import { writeReport } from '../experiment/report-files.js';
 import {
@@ -53,6 +53,9 @@ Setup (shared by every configuration):
                        the runs and every client is in every round; the results stay seeded)
   --no-baseline        skip the centralised baselines
   --home DIR           registry, checkpoints and logs (default $FEDLEARN_HOME or ./.fedlearn)
+
+  --merge DIR          runs nothing: adds the runs and baselines of the report in DIR (same
+                       setup; e.g. run on another machine) to the report in --out and rewrites it
 `;
 
 export async function runExperimentCommand(args: string[], io: CommandIo, binPath: string): Promise<number> {
@@ -75,6 +78,7 @@ export async function runExperimentCommand(args: string[], io: CommandIo, binPat
       'round-timeout': { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
       home: { type: 'string' },
+      merge: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -116,6 +120,26 @@ export async function runExperimentCommand(args: string[], io: CommandIo, binPat
   const done = new Set(results.runs.filter((r) => r.status === 'completed').map((r) => r.id));
   const todo = configs.filter((c) => !done.has(c.id));
 
+  if (values.merge) {
+    if (!previous) {
+      io.stderr(`fedlearn experiment: no report to merge into in ${out}\n`);
+      return 2;
+    }
+    for (const dir of values.merge) {
+      const other = readPrevious(join(resolve(io.cwd, dir), 'results.json'));
+      if (!other || !sameSetup(other.setup, previous.setup)) {
+        io.stderr(`fedlearn experiment: ${dir} holds no report with the same setup as ${out}\n`);
+        return 2;
+      }
+      Object.assign(previous.baselines, other.baselines);
+      const ids = new Set(other.runs.map((r) => r.id));
+      previous.runs = [...previous.runs.filter((r) => !ids.has(r.id)), ...other.runs];
+    }
+    previous.updatedAt = now();
+    writeReport(out, previous);
+    io.stdout(`merged ${values.merge.length} report(s) into ${join(out, 'README.md')}\n`);
+    return 0;
+  }
   const home = resolve(io.cwd, values.home ?? io.env.FEDLEARN_HOME ?? '.fedlearn');
   const logFile = join(home, 'logs', `experiment-${Date.now()}.log`);
   mkdirSync(join(home, 'logs'), { recursive: true });
@@ -199,13 +223,7 @@ interface RunContext {
 async function runConfig(config: ExperimentConfig, ctx: RunContext): Promise<ExperimentRun> {
   const { setup } = ctx;
   const started = Date.now();
-  // Distributed DP: every client adds its share for a sum of all the sampled clients, so the round
-  // needs them all (fewer would sum to less noise than the accountant assumes).
-  const sampled = Math.max(1, Math.round(setup.clients * setup.fraction));
-  const quorum =
-    config.dp.mode === 'distributed'
-      ? Math.max(3, sampled)
-      : Math.max(config.secagg ? 3 : 1, Math.ceil(setup.clients * setup.fraction * 0.5));
+  const quorum = demoQuorum({ ...setup, secagg: config.secagg, dpMode: config.dp.mode });
   const secure = demoSecAgg({ ...setup, secagg: config.secagg, dropout: 0, stageTimeoutMs: 30_000 }, quorum);
   const { privacy, secagg } = privacyJobSettings(config.dp, quorum, ctx.dimension);
   try {
