@@ -1,4 +1,4 @@
-import { cryptoRandomBytes, type RandomBytes, type Rng } from '../random.js';
+import { cryptoRandomBytes, type RandomBytes, type Rng, rngFrom } from '../random.js';
 
 /**
  * An `Rng` whose uniforms come from cryptographic bytes (53 bits each): the default source of DP
@@ -16,25 +16,7 @@ export function cryptoRng(randomBytes: RandomBytes = cryptoRandomBytes): Rng {
     }
     return pool[at++] as number;
   };
-  const next = () => ((word() >>> 5) * 67108864 + (word() >>> 6)) / 9007199254740992;
-  let spare: number | undefined;
-  return {
-    next,
-    int: (n) => Math.floor(next() * n),
-    normal: () => {
-      if (spare !== undefined) {
-        const value = spare;
-        spare = undefined;
-        return value;
-      }
-      let u = 0;
-      while (u === 0) u = next();
-      const r = Math.sqrt(-2 * Math.log(u));
-      const t = 2 * Math.PI * next();
-      spare = r * Math.sin(t);
-      return r * Math.cos(t);
-    },
-  };
+  return rngFrom(() => ((word() >>> 5) * 67108864 + (word() >>> 6)) / 9007199254740992);
 }
 
 /** Adds N(0, stddev²) to every coordinate, in place. */
