@@ -34,7 +34,7 @@ export function summaryMarkdown(results: ExperimentResults): string {
     '# Experiment report',
     '',
     `${s.dataset.toUpperCase()}, ${s.model}; ${s.clients} clients, ${s.rounds} rounds, ${s.localEpochs} local epochs, batch ${s.batchSize}, lr ${s.learningRate}, fraction ${s.fraction}, backend ${s.backend}.`,
-    `Written by \`fedlearn experiment\` (${results.updatedAt}). Accuracy is on the 10 000-digit MNIST test set after the last round;`,
+    `Written by \`fedlearn experiment\` (${results.updatedAt}). Accuracy is on the demo’s MNIST test set (2,000 digits the clients never see) after the last round;`,
     'the centralised baseline trains the same model from the same initial weights on the union of the clients’ data',
     'for as many epochs as each client trained in total (rounds × local epochs). ε is at the run’s δ (RDP accountant).',
     '',
