@@ -58,7 +58,9 @@ export function summaryMarkdown(results: ExperimentResults): string {
     '|---|---:|---:|---:|---:|',
   );
   for (const [key, b] of Object.entries(results.baselines)) {
-    lines.push(`| ${key} | ${fmt(b.accuracy)} | ${fmt(b.loss)} | ${b.epochs} | ${b.seconds.toFixed(0)} |`);
+    lines.push(
+      `| ${key.replace(/\|/g, '\\|')} | ${fmt(b.accuracy)} | ${fmt(b.loss)} | ${b.epochs} | ${b.seconds.toFixed(0)} |`,
+    );
   }
   lines.push('', '## Best non-private run per partition', '');
   for (const partition of new Set(results.runs.map((r) => r.config.partition))) {
