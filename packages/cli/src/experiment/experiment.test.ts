@@ -71,6 +71,7 @@ describe('SVG line plot', () => {
       { title: 'accuracy', xLabel: 'round', yLabel: 'accuracy' },
     );
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).toContain('<title>accuracy</title>');
     expect(svg.match(/<polyline /g)).toHaveLength(2);
     expect(svg).toContain('stroke-dasharray="6 4"');
     expect(svg).toContain('fedavg &#60;iid&#62;');

@@ -75,6 +75,7 @@ export function linePlot(series: readonly Series[], options: PlotOptions): strin
     margin.top + plotH - ((Math.min(yHi, Math.max(yLo, y)) - yLo) / (yHi - yLo || 1)) * plotH;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(options.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${margin.left + plotW / 2}" y="20" text-anchor="middle" font-size="15">${escapeXml(options.title)}</text>`,
   ];
