@@ -4,6 +4,7 @@ import { isFedlearnError } from '@fedlearn/core';
 import { CLIENT_HELP, runClientCommand } from './commands/client.js';
 import { DEMO_HELP, runDemoCommand } from './commands/demo.js';
 import { ENROLL_HELP, runEnrollCommand } from './commands/enroll.js';
+import { EXPERIMENT_HELP, runExperimentCommand } from './commands/experiment.js';
 import type { CommandIo } from './commands/io.js';
 import { runModelsCommand } from './commands/models.js';
 import { PREDICT_HELP, runPredictCommand } from './commands/predict.js';
@@ -17,6 +18,7 @@ Usage: fedlearn <command> [options]
 
 Commands:
   demo      a complete federated training on MNIST with N local client processes
+  experiment  run a grid (partitions × strategies × secagg × DP × seeds) and write a report
   server    run a coordinator
   status    what a running coordinator is doing: clients, jobs, rounds (control API)
   client    run one client against a coordinator
@@ -31,6 +33,7 @@ Run \`fedlearn <command> --help\` for a command's options.
 
 const HELPS: Record<string, string> = {
   demo: DEMO_HELP,
+  experiment: EXPERIMENT_HELP,
   server: SERVER_HELP,
   status: STATUS_HELP,
   client: CLIENT_HELP,
@@ -50,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'demo':
       return runDemoCommand(rest, io, fileURLToPath(import.meta.url));
+    case 'experiment':
+      return runExperimentCommand(rest, io, fileURLToPath(import.meta.url));
     case 'server':
       return runServerCommand(rest, io);
     case 'status':

@@ -44,7 +44,9 @@ export function followJob(
     } else if (event.type === 'round_completed') {
       const s = event.summary;
       const status =
-        s.status === 'ok' ? `accuracy ${formatMetric(s.accuracy ?? null)}` : `failed: ${s.error?.code}`;
+        s.status === 'ok'
+          ? `accuracy ${formatMetric(s.accuracy ?? null)}${s.privacy ? `, ε ${s.privacy.epsilon.toFixed(2)}` : ''}`
+          : `failed: ${s.error?.code}`;
       const lost = (s.secagg?.stages ?? [])
         .filter((t) => t.answered < t.expected)
         .map((t) => `${t.expected - t.answered} lost at ${t.stage}`);

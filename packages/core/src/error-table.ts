@@ -395,6 +395,12 @@ export const ERROR_TABLE = {
     grpc: 'DEADLINE_EXCEEDED',
     meaning: 'The client sent nothing (not even a heartbeat) for too long and was disconnected.',
   },
+  PRIVACY_BUDGET_EXCEEDED: {
+    http: 422,
+    grpc: 'FAILED_PRECONDITION',
+    meaning:
+      'A private job would spend more than its target ε (differential privacy budget), so it was refused.',
+  },
   // anything we did not anticipate, wrapped so callers still get a code
   INTERNAL: {
     http: 500,

@@ -38,8 +38,12 @@ export function createRng(seed: number): Rng {
     return t;
   };
   for (let i = 0; i < 12; i++) nextUint32();
+  return rngFrom(() => nextUint32() / 4294967296);
+}
+
+/** An `Rng` over a source of uniforms in [0, 1): integers by scaling, normals by Box–Muller (in pairs). */
+export function rngFrom(next: () => number): Rng {
   let spareNormal: number | undefined;
-  const next = (): number => nextUint32() / 4294967296;
   return {
     next,
     int: (n) => Math.floor(next() * n),

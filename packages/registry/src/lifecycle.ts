@@ -102,7 +102,17 @@ function runParams(job: JobInfo): Record<string, string> {
     rounds: String(job.rounds),
     clients: String(job.clients),
     secure_aggregation: String(job.secureAggregation),
-    differential_privacy: DIFFERENTIAL_PRIVACY,
+    differential_privacy: job.privacy?.mode ?? DIFFERENTIAL_PRIVACY,
+    ...(job.privacy
+      ? {
+          dp_noise_multiplier: String(job.privacy.noiseMultiplier),
+          dp_clip_norm: String(job.privacy.clipNorm),
+          dp_delta: String(job.privacy.delta),
+          ...(job.privacy.targetEpsilon === undefined
+            ? {}
+            : { dp_target_epsilon: String(job.privacy.targetEpsilon) }),
+        }
+      : {}),
     code_version: job.codeVersion ?? 'unknown',
   };
 }

@@ -13,11 +13,27 @@ export interface PartitionFingerprint {
  */
 export type EvaluationSet = 'server-test-set' | 'clients-held-out';
 
-/**
- * fedlearn has no differential privacy yet: every MLmodel, model card and run says so plainly
- * (`differential_privacy: none`) rather than leaving a field that suggests a privacy module.
- */
+/** What a job without differential privacy records: `differential_privacy: none`, plainly. */
 export const DIFFERENTIAL_PRIVACY = 'none';
+
+/**
+ * A model version's client-level differential-privacy guarantee (DP-FedAvg), as the job's RDP
+ * accountant computed it for the rounds that produced it, or `none`.
+ */
+export type DifferentialPrivacy =
+  | typeof DIFFERENTIAL_PRIVACY
+  | {
+      /** `central`: the coordinator added the noise; `distributed`: the clients did, under secure aggregation. */
+      mode: 'central' | 'distributed';
+      epsilon: number;
+      delta: number;
+      noiseMultiplier: number;
+      clipNorm: number;
+      /** Sampling rate of the last round (q). */
+      samplingRate: number;
+      /** Rounds that released a noised model, this one included. */
+      rounds: number;
+    };
 
 /** What the coordinator knows about a job when it starts; becomes the run's params and the lineage. */
 export interface JobInfo {
@@ -33,6 +49,14 @@ export interface JobInfo {
   config?: Record<string, unknown>;
   /** Code version (git sha or package version) that trained the model. */
   codeVersion?: string;
+  /** The job's DP-FedAvg settings, recorded as run params; absent: no differential privacy. */
+  privacy?: {
+    mode: 'central' | 'distributed';
+    noiseMultiplier: number;
+    clipNorm: number;
+    delta: number;
+    targetEpsilon?: number;
+  };
   description?: string;
 }
 
@@ -69,6 +93,8 @@ export interface VersionMetadata {
   preprocessing?: string;
   /** Known limits, for the model card. */
   limits?: string[];
+  /** The (ε, δ) this version was trained under; absent: `none`. */
+  privacy?: DifferentialPrivacy;
   tfjsVersion?: string;
 }
 

@@ -9,6 +9,7 @@ import {
   FedlearnError,
   type ModelParams,
   PROTOCOL_VERSION,
+  type Rng,
   type Strategy,
   systemClock,
   toFedlearnError,
@@ -28,6 +29,7 @@ import { ApiAccess } from './identity/admin-tokens.js';
 import { ClientEnrollments } from './identity/enrollment.js';
 import { withEnrolledIdentities } from './identity/job-identities.js';
 import { TokenBucketLimiter } from './identity/rate-limit.js';
+import { privateStrategy } from './job-privacy.js';
 import { JobRunner } from './job-runner.js';
 import type { JobSpec, JobSpecInput } from './job-spec.js';
 import { JobFeed } from './jobs/job-feed.js';
@@ -49,6 +51,8 @@ export interface CoordinatorOptions extends CoordinatorConfigInput {
   lifecycle?: ModelLifecycle;
   /** Builds a job's strategy from its spec (default: the strategy registry in core). */
   strategy?: (spec: JobSpec) => Strategy;
+  /** Central DP's noise source: a CSPRNG by default; tests inject a seeded one. */
+  privacyRng?: Rng;
   /**
    * Extra routes on the coordinator's port (e.g. the CLI's browser demo page), registered as one
    * encapsulated Fastify plugin. Each route does its own authentication.
@@ -167,6 +171,7 @@ export class Coordinator {
       evaluator,
       lifecycle,
       strategy,
+      privacyRng,
       extraRoutes,
       store: givenStore,
       hooks,
@@ -207,7 +212,7 @@ export class Coordinator {
       theClock,
       evaluator,
       lifecycle,
-      strategy ?? ((spec) => createStrategy(spec.strategy)),
+      (spec) => privateStrategy(strategy?.(spec) ?? createStrategy(spec.strategy), spec, privacyRng),
       http,
       io,
       store,

@@ -1,4 +1,4 @@
-import type { ModelParams, StrategyState, WireError } from '@fedlearn/core';
+import type { ModelParams, PrivacySpent, StrategyState, WireError } from '@fedlearn/core';
 import type { JobSpec } from './job-spec.js';
 
 export type JobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
@@ -43,6 +43,8 @@ export interface RoundSummary {
   };
   registryError?: WireError;
   error?: WireError;
+  /** Private jobs: the (ε, δ) spent so far, this round included. */
+  privacy?: PrivacySpent;
   /** Secure rounds: how many clients each SecAgg+ stage waited for and heard, and detected bad shares. */
   secagg?: {
     survivors: number;
@@ -62,9 +64,23 @@ export interface JobState {
   finishedAt?: string;
   currentRound?: number;
   rounds: RoundSummary[];
+  /** Private jobs: ε spent, and why the job stopped before its last round if the budget ended it. */
+  privacy?: JobPrivacy;
   /** The experiment run recording this job in the model registry. */
   runId?: string;
   error?: WireError;
+}
+
+/** A private job's account at its end (or so far). */
+export interface JobPrivacy {
+  mode: 'central' | 'distributed';
+  epsilon: number;
+  delta: number;
+  targetEpsilon?: number;
+  /** Rounds that released a noised model. */
+  rounds: number;
+  /** Set when the budget stopped the job before its requested rounds. */
+  stopped?: { atRound: number; requestedRounds: number; reason: string };
 }
 
 /** Server-side evaluation of the global model, e.g. on a held-out test set. */

@@ -7,6 +7,7 @@ export type {
   CoordinatorEvent,
   CoordinatorHooks,
   HoldPoint,
+  JobPrivacy,
   JobState,
   JobStatus,
   RoundSummary,

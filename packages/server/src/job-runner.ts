@@ -17,6 +17,7 @@ import type { CheckpointWriter } from './checkpoint.js';
 import type { RegisteredClient } from './client-registry.js';
 import type { CoordinatorHooks, HoldPoint, JobState, RoundSummary, ServerEvaluator } from './events.js';
 import { initialModel } from './initial-model.js';
+import { JobPrivacyAccount } from './job-privacy.js';
 import type { ModelRecorder } from './model-recorder.js';
 import { RoundEvaluation } from './round/evaluation.js';
 import { PlainRoundTraining } from './round/plain-round.js';
@@ -66,8 +67,11 @@ export class JobRunner {
   private readonly abort = new AbortController();
   /** Data fingerprints of the clients whose updates shaped the model so far (lineage). */
   private readonly contributors = new Map<string, DataFingerprint>();
+  /** ε spent so far; stops the job before a round that would exceed its privacy budget. */
+  private readonly privacy: JobPrivacyAccount;
 
   constructor(private readonly deps: JobRunnerDeps) {
+    this.privacy = new JobPrivacyAccount(deps.spec);
     const trainingDeps = {
       jobId: deps.job.id,
       spec: deps.spec,
@@ -99,6 +103,7 @@ export class JobRunner {
       for (let round = (this.deps.resume?.round ?? 0) + 1; round <= spec.rounds && !this.stop; round++) {
         job.currentRound = round;
         const summary = await this.runRound(round);
+        if (summary === undefined) break;
         if (this.stop === 'shutdown') break;
         if (this.stop) {
           // The round in flight is abandoned, not completed: on resume it starts again.
@@ -125,6 +130,8 @@ export class JobRunner {
         this.deps.logger.error({ jobId: job.id, code: error.code }, `job failed: ${error.message}`);
       }
     } finally {
+      const privacy = this.privacy.summary();
+      if (privacy) job.privacy = privacy;
       this.training.cancel();
       this.evaluation.cancel();
       await this.finish(error);
@@ -174,6 +181,7 @@ export class JobRunner {
   private async start(): Promise<void> {
     const { job, resume, store, recorder } = this.deps;
     if (resume) {
+      this.privacy.replay(job.rounds);
       this.model = resume.model;
       this.checkpoint = resume.checkpoint;
     } else {
@@ -228,7 +236,8 @@ export class JobRunner {
     emit({ type: 'job_status', job });
   }
 
-  private async runRound(round: number): Promise<RoundSummary> {
+  /** One round's summary, or undefined when the privacy budget ends the job before it. */
+  private async runRound(round: number): Promise<RoundSummary | undefined> {
     const { spec, strategy, clock, store } = this.deps;
     const global = this.model!;
     const started = clock.now();
@@ -263,6 +272,10 @@ export class JobRunner {
     // One generator per round: a resumed job samples round r exactly as an uninterrupted one would.
     const rng = roundRng(spec.seed, round);
     const eligible = this.training.eligible(this.deps.clients.ready());
+    if (!this.privacy.allows(round, eligible.length)) {
+      this.deps.logger.info({ jobId: this.id, round }, this.privacy.summary()?.stopped?.reason ?? '');
+      return undefined;
+    }
     const chosen = strategy.configureFit(round, eligible, rng);
     const { sampled, quorum } = spec.secagg.enabled
       ? { sampled: chosen, quorum: chosen.length }
@@ -283,6 +296,7 @@ export class JobRunner {
       global.flat = params;
       summary.trainLoss = metrics.loss;
       summary.trainMetrics = metrics;
+      this.privacy.record(summary, eligible.length);
     } catch (error) {
       return this.failRound(summary, started, toFedlearnError(error));
     }

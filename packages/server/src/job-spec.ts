@@ -1,6 +1,10 @@
 import {
   FedlearnError,
+  NO_PRIVACY,
+  noiseShare,
   parseStrategySpec,
+  planPrivacy,
+  privacySpecSchema,
   resolveSecAggParams,
   type StrategySpec,
   toFedlearnError,
@@ -93,6 +97,8 @@ export const jobSpecSchema = z
       })
       .strict()
       .default({ enabled: false, clip: 1, bits: 16, stageTimeoutMs: 30_000, mode: 'semi-honest' }),
+    /** Differential privacy (DP-FedAvg), central or distributed under secure aggregation: see docs/privacy.md. */
+    privacy: privacySpecSchema.default(NO_PRIVACY),
     model: z
       .object({
         topology: z.record(z.string(), z.unknown()).optional(),
@@ -126,8 +132,50 @@ export function parseJobSpec(input: unknown): JobSpec {
       'invalid job: strategy.minAvailableClients must be ≥ minFitClients',
     );
   }
+  if (spec.privacy.mode !== 'none') checkPrivacy(spec);
   if (spec.secagg.enabled) checkSecAgg(spec);
   return spec;
+}
+
+/**
+ * Refuses a private job that cannot work or would exceed its budget: distributed DP needs secure
+ * aggregation (and weighs every client once, so its ring's maxWeight is 1), central DP needs the
+ * updates in the clear, and the ring must hold a clipped update plus one client's noise.
+ */
+function checkPrivacy(spec: JobSpec): void {
+  const { privacy, secagg, strategy } = spec;
+  if (privacy.mode === 'distributed' && !secagg.enabled) {
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      'invalid job: privacy.mode "distributed" adds the noise under secure aggregation: enable secagg (or use "central")',
+    );
+  }
+  if (privacy.mode === 'central' && secagg.enabled) {
+    throw new FedlearnError(
+      'INVALID_CONFIG',
+      'invalid job: privacy.mode "central" clips each update in the clear; under secure aggregation use "distributed"',
+    );
+  }
+  if (privacy.mode === 'distributed') {
+    secagg.maxWeight ??= 1;
+    try {
+      // The model's size is not known yet: the bound for d = 0 here, the exact one on each client.
+      noiseShare(
+        {
+          noiseMultiplier: privacy.noiseMultiplier,
+          clients: strategy.minFitClients,
+          clipRange: secagg.clip,
+          bits: secagg.bits,
+        },
+        privacy.clipNorm,
+        0,
+      );
+    } catch (error) {
+      const e = toFedlearnError(error);
+      throw new FedlearnError(e.code, `invalid job: privacy: ${e.message}`, { details: e.details });
+    }
+  }
+  planPrivacy(privacy, strategy.fractionFit, spec.rounds);
 }
 
 /**

@@ -2,10 +2,18 @@ import {
   type DataFingerprint,
   FEDLEARN_VERSION,
   type LayersModelArtifacts,
+  type PrivacySpent,
   strategyLabel,
   toFedlearnError,
 } from '@fedlearn/core';
-import { type EvaluationSet, formatModelUri, type ModelLifecycle, type RunHandle } from '@fedlearn/registry';
+import {
+  type DifferentialPrivacy,
+  type EvaluationSet,
+  formatModelUri,
+  type JobInfo,
+  type ModelLifecycle,
+  type RunHandle,
+} from '@fedlearn/registry';
 import type { Logger } from 'pino';
 import type { JobState, RoundSummary } from './events.js';
 
@@ -39,6 +47,7 @@ export class ModelRecorder {
           secureAggregation: job.spec.secagg.enabled,
           config: config as Record<string, unknown>,
           codeVersion: `fedlearn@${FEDLEARN_VERSION}`,
+          ...jobPrivacy(job),
         },
         job.runId ? { resumeRunId: job.runId } : {},
       );
@@ -71,6 +80,7 @@ export class ModelRecorder {
         round: summary.round,
         metrics,
         metricSources,
+        ...(summary.privacy ? { privacy: versionPrivacy(summary.privacy) } : {}),
         dataPartitions: [...partitions].map(([clientId, f]) => ({
           clientId,
           sha256: f.sha256,
@@ -126,6 +136,32 @@ export class ModelRecorder {
   }
 }
 
+function jobPrivacy(job: JobState): { privacy?: JobInfo['privacy'] } {
+  const p = job.spec.privacy;
+  if (p.mode === 'none') return {};
+  return {
+    privacy: {
+      mode: p.mode,
+      noiseMultiplier: p.noiseMultiplier,
+      clipNorm: p.clipNorm,
+      delta: p.delta,
+      ...(p.targetEpsilon === undefined ? {} : { targetEpsilon: p.targetEpsilon }),
+    },
+  };
+}
+
+function versionPrivacy(p: PrivacySpent): DifferentialPrivacy {
+  return {
+    mode: p.mode,
+    epsilon: p.epsilon,
+    delta: p.delta,
+    noiseMultiplier: p.noiseMultiplier,
+    clipNorm: p.clipNorm,
+    samplingRate: p.samplingRate,
+    rounds: p.steps,
+  };
+}
+
 function roundMetrics(s: RoundSummary): Record<string, number> {
   const metrics: Record<string, number> = {
     participants: s.completed,
@@ -139,6 +175,7 @@ function roundMetrics(s: RoundSummary): Record<string, number> {
   if (typeof s.accuracy === 'number') metrics.accuracy = s.accuracy;
   if (typeof s.loss === 'number') metrics.loss = s.loss;
   if (typeof s.trainLoss === 'number') metrics.train_loss = s.trainLoss;
+  if (s.privacy) metrics.epsilon = s.privacy.epsilon;
   return metrics;
 }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeParams, type Trainer } from '@fedlearn/core';
+import { createRng, encodeParams, type Trainer } from '@fedlearn/core';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { startMlflowStandIn } from '@fedlearn/registry/testing';
 import { describe, expect, it } from 'vitest';
@@ -35,12 +35,20 @@ function scoredTrainer(delta: number, accuracies: number[]): Trainer {
   };
 }
 
-async function runJob(lifecycleEnv: Record<string, string | undefined>, evaluator?: ServerEvaluator) {
+async function runJob(
+  lifecycleEnv: Record<string, string | undefined>,
+  evaluator?: ServerEvaluator,
+  extraSpec: Record<string, unknown> = {},
+) {
   const home = mkdtempSync(join(tmpdir(), 'fedlearn-home-'));
   const lifecycle = createModelLifecycle(resolveLifecycleConfig(lifecycleEnv, { cwd: home, home }), {
     delay: async () => {},
   });
-  const { coordinator } = await startCoordinator({ lifecycle, ...(evaluator ? { evaluator } : {}) });
+  const { coordinator } = await startCoordinator({
+    lifecycle,
+    privacyRng: createRng(1),
+    ...(evaluator ? { evaluator } : {}),
+  });
   cleanups.push(async () => {
     await coordinator.stop();
     await lifecycle.close();
@@ -53,6 +61,7 @@ async function runJob(lifecycleEnv: Record<string, string | undefined>, evaluato
     rounds: 3,
     strategy: { minFitClients: 2 },
     model: { params: Buffer.from(encodeParams(params([0, 0, 0, 0]))).toString('base64'), topology: TOPOLOGY },
+    ...extraSpec,
   });
   const done = await coordinator.waitForJob(job.id);
   return { done, lifecycle };
@@ -153,5 +162,34 @@ describe('model lifecycle in a job', () => {
     const loaded = await lifecycle.loadModel('models:/tiny@champion');
     const checkpoint = readFileSync(join(done.rounds[1]!.checkpoint!, 'group1-shard1of1.bin'));
     expect(Buffer.from(loaded.artifacts.weightData).equals(checkpoint)).toBe(true);
+  });
+
+  it('a private job logs ε per round and DP params to MLflow, and each version carries its (ε, δ)', async () => {
+    const mlflow = await startMlflowStandIn({ proxyArtifacts: true });
+    cleanups.push(() => mlflow.close());
+    const privacy = { mode: 'central', noiseMultiplier: 2, clipNorm: 0.5, delta: 1e-5, targetEpsilon: 10 };
+    const { done, lifecycle } = await runJob({ MLFLOW_TRACKING_URI: mlflow.url }, undefined, { privacy });
+    expect(done.status).toBe('completed');
+    const run = [...mlflow.state.runs.values()][0]!;
+    const epsilons = run.metrics.filter((m) => m.key === 'epsilon');
+    expect(epsilons.map((m) => m.step)).toEqual([1, 2, 3]);
+    expect(epsilons.map((m) => m.value)).toEqual(done.rounds.map((r) => r.privacy?.epsilon));
+    const param = (key: string) => run.params.find((p) => p.key === key)?.value;
+    expect([param('differential_privacy'), param('dp_noise_multiplier'), param('dp_clip_norm')]).toEqual([
+      'central',
+      '2',
+      '0.5',
+    ]);
+    expect(param('dp_target_epsilon')).toBe('10');
+    const version = await lifecycle.loadModel('models:/tiny/3');
+    expect(version.mlmodel.fedlearn.differentialPrivacy).toEqual({
+      mode: 'central',
+      epsilon: done.rounds[2]?.privacy?.epsilon,
+      delta: 1e-5,
+      noiseMultiplier: 2,
+      clipNorm: 0.5,
+      samplingRate: 1,
+      rounds: 3,
+    });
   });
 });

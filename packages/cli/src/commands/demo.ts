@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateModel, selectBackend } from '@fedlearn/client-node';
-import { formatPartitionScheme, type ModelParams, recommendNeighbourhood } from '@fedlearn/core';
+import { formatPartitionScheme, type ModelParams } from '@fedlearn/core';
 import { createModelLifecycle, resolveLifecycleConfig } from '@fedlearn/registry';
 import { Coordinator, type RoundSummary } from '@fedlearn/server';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,10 +12,12 @@ import { trainBaseline } from '../baseline.js';
 import { announceBrowserDemo, browserDemoFor, untilInterrupted } from '../browser-demo-command.js';
 import { type ClientFleet, spawnClients } from '../client-fleet.js';
 import { followJob, waitForClients } from '../demo-progress.js';
+import { demoQuorum, demoSecAgg } from '../demo-secagg.js';
 import { enrollIdentities } from '../identity-files.js';
 import { loadMnist } from '../mnist.js';
 import { buildMnistMlp, MODEL_NAME, toTensors } from '../mnist-model.js';
 import { backendOption, intOption, numberOption, partitionOption } from '../options.js';
+import { dpOption, formatDp, privacyJobSettings } from '../privacy-option.js';
 import { formatMetric, jsonRound, lineChart, Progress, roundTable } from '../report.js';
 import { strategyHelp, strategyOption } from '../strategy-option.js';
 import { dropoutOption } from './client.js';
@@ -50,6 +52,10 @@ ${strategyHelp()}
                        stage's work and to what the stage took in earlier rounds
   --secagg-mode M      semi-honest (default) | malicious: signed keys and a consistency check
                        (each client gets an Ed25519 identity key, pinned in the job); implies --secagg
+  --dp D               differential privacy (DP-FedAvg): none (default) |
+                       central[:noise=σ,clip=C,delta=δ,epsilon=ε] | distributed[:...] (with
+                       --secagg: each client adds its noise share before masking); with epsilon
+                       the job stops at the last round within it. ε spent is shown each round
   --baseline           also train the same model centrally on the union of the clients' data
   --backend B          auto | tensorflow | wasm | cpu (default auto)
   --json FILE          write the run's config, rounds and results as JSON
@@ -82,6 +88,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       'secagg-mode': { type: 'string' },
       dropout: { type: 'string' },
       'stage-timeout': { type: 'string' },
+      dp: { type: 'string' },
       baseline: { type: 'boolean', default: false },
       backend: { type: 'string' },
       json: { type: 'string' },
@@ -124,7 +131,16 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
       86_400_000,
     ),
     backend: backendOption(values.backend),
+    dp: dpOption(values.dp),
   };
+  if (config.dp.mode === 'distributed' && !config.secagg) {
+    io.stderr('fedlearn demo: --dp distributed adds the noise under secure aggregation; add --secagg\n');
+    return 2;
+  }
+  if (config.dp.mode === 'central' && config.secagg) {
+    io.stderr('fedlearn demo: --dp central clips updates in the clear; with --secagg use --dp distributed\n');
+    return 2;
+  }
   if (config.secaggMode !== 'semi-honest' && config.secaggMode !== 'malicious') {
     io.stderr('fedlearn demo: --secagg-mode is semi-honest or malicious\n');
     return 2;
@@ -159,6 +175,7 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
   io.stdout(
     `fedlearn demo: ${config.clients} clients × ${config.rounds} rounds on MNIST (${config.partition}), ` +
       `${config.localEpochs} local epochs, batch ${config.batchSize}, lr ${config.learningRate}, seed ${config.seed}, backend ${backend}, strategy ${config.strategy.name}` +
+      `${config.dp.mode === 'none' ? '' : `, DP ${formatDp(config.dp)}`}` +
       `${config.secagg ? `, secure aggregation (${config.secaggMode})${config.dropout > 0 ? ` with ${config.dropout} dropout` : ''}` : ''}\n` +
       `logs: ${logFile}\n`,
   );
@@ -218,8 +235,9 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     });
     await waitForClients(coordinator, config.clients, progress);
     // A sum of fewer than 3 updates would reveal them: secure rounds need at least 3 clients.
-    const quorum = Math.max(config.secagg ? 3 : 1, Math.ceil(config.clients * config.fraction * 0.5));
+    const quorum = demoQuorum({ ...config, dpMode: config.dp.mode });
     const secure = demoSecAgg(config, quorum);
+    const dp = privacyJobSettings(config.dp, quorum, evalModel.countParams());
     const job = await coordinator.submitJob({
       name: MODEL_NAME,
       rounds: config.rounds,
@@ -230,7 +248,10 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
         minFitClients: quorum,
         minAvailableClients: secure.waitFor ?? quorum,
       },
-      secagg: identities ? { ...secure.secagg, mode: 'malicious', identities } : secure.secagg,
+      secagg: identities
+        ? { ...secure.secagg, ...dp.secagg, mode: 'malicious', identities }
+        : { ...secure.secagg, ...dp.secagg },
+      privacy: dp.privacy,
       fit: {
         localEpochs: config.localEpochs,
         batchSize: config.batchSize,
@@ -243,9 +264,17 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     io.stdout(`\n${roundTable(done.rounds)}\n\n`);
     io.stdout(lineChart(roundSlots(done.rounds, config.rounds), 'test accuracy by round'));
     const last = [...done.rounds].reverse().find((r) => r.status === 'ok');
-    const final = { accuracy: last?.accuracy ?? null, loss: last?.loss ?? null };
+    const final = {
+      accuracy: last?.accuracy ?? null,
+      loss: last?.loss ?? null,
+      ...(done.privacy ? { privacy: done.privacy } : {}),
+    };
     io.stdout(
-      `job ${done.id} ${done.status} in ${seconds.toFixed(1)} s: final test accuracy ${formatMetric(final.accuracy)}, loss ${formatMetric(final.loss)}\n`,
+      `job ${done.id} ${done.status} in ${seconds.toFixed(1)} s: final test accuracy ${formatMetric(final.accuracy)}, loss ${formatMetric(final.loss)}` +
+        (done.privacy
+          ? `; ${formatDp(config.dp)} spent ε = ${done.privacy.epsilon.toFixed(2)} at δ = ${done.privacy.delta}${done.privacy.stopped ? ` (${done.privacy.stopped.reason})` : ''}`
+          : '') +
+        '\n',
     );
     let baseline: { accuracy: number; loss: number; seconds: number } | undefined;
     if (values.baseline) {
@@ -303,27 +332,6 @@ export async function runDemoCommand(args: string[], io: CommandIo, binPath: str
     tf.dispose([test.x, test.y]);
     logger.flush();
   }
-}
-
-/**
- * The demo's secure-aggregation settings. With dropouts it survives them with a larger
- * neighbourhood, k and t = ⌊k/2⌋ + 1 from `recommendNeighbourhood` (never a lower threshold: with
- * 2t ≤ k dropouts could split the survivors into separately unmaskable groups), and each round
- * waits until the clients that vanished in the last one are back, so it samples them all.
- */
-function demoSecAgg(
-  config: { secagg: boolean; dropout: number; stageTimeoutMs: number; clients: number; fraction: number },
-  quorum: number,
-): { secagg: Record<string, unknown>; waitFor?: number } {
-  if (!config.secagg) return { secagg: { enabled: false } };
-  const sampled = Math.min(config.clients, Math.max(quorum, Math.round(config.fraction * config.clients)));
-  const secagg = { enabled: true, clip: 1, bits: 16, stageTimeoutMs: config.stageTimeoutMs };
-  if (config.dropout === 0 || sampled < 4) return { secagg };
-  const { neighbours, threshold } = recommendNeighbourhood(sampled, { dropoutRate: config.dropout });
-  return {
-    secagg: { ...secagg, neighbours, threshold },
-    waitFor: config.clients,
-  };
 }
 
 /** Accuracy per round number, with a gap for a failed round. */

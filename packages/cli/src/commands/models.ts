@@ -135,7 +135,11 @@ async function show(
       ts.map((t) => `${t.name}[${t.shape.join(',')}]`).join(' ');
     lines.push(
       `  format:   tfjs ${mlmodel.tfjs.format} ${mlmodel.tfjs.tfjsVersion}; inputs ${shapes(mlmodel.signature.inputs)} → outputs ${shapes(mlmodel.signature.outputs)}`,
-      `  training: ${f.strategy}, secure aggregation ${f.secureAggregation ? 'on' : 'off'}, differential privacy ${f.differentialPrivacy}`,
+      `  training: ${f.strategy}, secure aggregation ${f.secureAggregation ? 'on' : 'off'}, differential privacy ${
+        f.differentialPrivacy === 'none'
+          ? 'none'
+          : `${f.differentialPrivacy.mode} (ε = ${f.differentialPrivacy.epsilon.toFixed(2)}, δ = ${f.differentialPrivacy.delta})`
+      }`,
       `  lineage:  code ${f.codeVersion}; ${f.dataPartitions.clients} client partitions, ${f.dataPartitions.totalExamples} examples`,
     );
   }

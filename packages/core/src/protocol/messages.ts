@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ErrorCode, FedlearnError, isErrorCode } from '../errors.js';
+import { fitPrivacySchema } from '../privacy/distributed-noise.js';
 import { echoable } from './peer-values.js';
 
 /**
@@ -50,6 +51,8 @@ export const fitConfigSchema = z.object({
     .max(2 ** 32 - 1),
   /** FedProx's μ: the trainer adds μ/2·‖w − w_global‖² to the local loss (absent or 0: plain training). */
   proximalMu: z.number().finite().min(0).max(1000).optional(),
+  /** DP-FedAvg: clip the update to an L2 norm (and, under distributed DP, add a noise share before masking). */
+  privacy: fitPrivacySchema.optional(),
 });
 export type FitConfig = z.infer<typeof fitConfigSchema>;
 

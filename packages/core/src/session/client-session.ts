@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { FedlearnError, toFedlearnError } from '../errors.js';
 import { DEFAULT_MAX_PARAMS_BYTES, decodeParams, encodeParams } from '../params/codec.js';
+import { flattenParams, type ModelParams, specsOf, unflattenParams } from '../params/tensors.js';
 import type { TransferSettings } from '../protocol/frame-sender.js';
 import {
   type ClientMessage,
@@ -12,9 +13,11 @@ import {
   type ServerMessage,
 } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
-import type { RandomBytes } from '../random.js';
-import { checkPlainRoundAllowed } from '../secagg/policy.js';
-import { type SecAggClientSettings, SecAggParticipant, updateDelta } from './secagg-participant.js';
+import type { RandomBytes, Rng } from '../random.js';
+import { clippingMod, distributedNoiseMod } from './middleware/privacy-mods.js';
+import { secureAggregationMod } from './middleware/secagg-mod.js';
+import { type ClientMod, composeMods, type FitReply } from './middleware/types.js';
+import { type SecAggClientSettings, SecAggParticipant } from './secagg-participant.js';
 import type { SessionEvent, SessionTransport, Trainer } from './types.js';
 
 export interface ClientSessionOptions {
@@ -35,6 +38,10 @@ export interface ClientSessionOptions {
   credential?: string;
   /** Chunked-transfer settings offered in the hello (the transport's; absent: no flow control). */
   transfer?: TransferSettings;
+  /** Source of distributed-DP noise; a CSPRNG by default (inject a seeded one only in tests). */
+  noiseRng?: Rng;
+  /** Extra steps around local training, outermost first, inside the built-in chain. */
+  mods?: readonly ClientMod[];
 }
 
 type Task = FitIns | EvaluateIns | GetParametersIns;
@@ -56,6 +63,8 @@ export class ClientSession {
   private working = false;
   private fatalError: FedlearnError | undefined;
   private readonly secagg: SecAggParticipant | undefined;
+  /** Training wrapped in the client mods: secure aggregation, then distributed noise, then clipping. */
+  private readonly fitChain: (task: FitIns) => Promise<FitReply>;
 
   constructor(private readonly options: ClientSessionOptions) {
     this.clock = options.clock ?? systemClock;
@@ -68,6 +77,15 @@ export class ClientSession {
         ...options.secagg,
       });
     }
+    this.fitChain = composeMods(
+      [
+        secureAggregationMod(this.secagg, options.secagg?.policy),
+        distributedNoiseMod(options.noiseRng),
+        clippingMod(),
+        ...(options.mods ?? []),
+      ],
+      (task) => this.train(task),
+    );
   }
 
   /** The fatal error the server ended the session with, if any. */
@@ -182,21 +200,13 @@ export class ClientSession {
   }
 
   private async fit(task: FitIns): Promise<void> {
-    const { trainer } = this.options;
-    if (!task.secureAggregation) checkPlainRoundAllowed(this.options.secagg?.policy);
-    this.emit({ type: 'fit_start', jobId: task.jobId, round: task.round });
-    const global = this.decode(task.params);
-    const outcome = await trainer.fit(global, task.config);
-    if (task.secureAggregation) {
-      if (!this.secagg) {
-        throw new FedlearnError('INVALID_ARGUMENT', 'this client does not take part in secure aggregation');
-      }
-      const update = updateDelta(outcome.params, global);
-      await this.secagg.contribute(task.jobId, task.round, { update, weight: outcome.numExamples });
-      this.emit({ ...fitDone(task, outcome), bytesUp: 0 });
+    const reply = await this.fitChain(task);
+    const { outcome } = reply;
+    if (reply.delivered) {
+      this.emit({ ...fitDone(task, outcome), bytesUp: reply.delivered.bytesUp });
       return;
     }
-    const params = encodeParams(outcome.params);
+    const params = encodeParams(reply.update ? addUpdate(reply.global, reply.update) : outcome.params);
     await this.send({
       type: 'fit_res',
       jobId: task.jobId,
@@ -206,6 +216,14 @@ export class ClientSession {
       params,
     });
     this.emit({ ...fitDone(task, outcome), bytesUp: params.length });
+  }
+
+  /** The innermost step: local training on the global model. */
+  private async train(task: FitIns): Promise<FitReply> {
+    this.emit({ type: 'fit_start', jobId: task.jobId, round: task.round });
+    const global = this.decode(task.params);
+    const outcome = await this.options.trainer.fit(global, task.config);
+    return { outcome, global, weight: outcome.numExamples };
   }
 
   private async evaluate(task: EvaluateIns): Promise<void> {
@@ -241,6 +259,13 @@ export class ClientSession {
   private emit(event: SessionEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+/** global + update, as the model's tensors. */
+function addUpdate(global: ModelParams, update: Float32Array | Float64Array): ModelParams {
+  const flat = flattenParams(global);
+  for (let i = 0; i < flat.length; i++) flat[i] = (flat[i] as number) + (update[i] as number);
+  return unflattenParams(flat, specsOf(global));
 }
 
 function fitDone(task: FitIns, outcome: { numExamples: number; metrics: Record<string, number> }) {

@@ -1,5 +1,4 @@
 import { FedlearnError } from '../errors.js';
-import { assertSameSpecs, flattenParams, type ModelParams, specsOf } from '../params/tensors.js';
 import type { ClientMessage, SecAggEnvelope } from '../protocol/messages.js';
 import { cryptoRandomBytes, type RandomBytes } from '../random.js';
 import { createSecAggClient, type SecAggClient, type SecAggInput } from '../secagg/client.js';
@@ -125,13 +124,4 @@ export class SecAggParticipant {
       params: encodeSecAggMessage(message),
     });
   }
-}
-
-/** The local update as a delta from the global model, in the model's weight order. */
-export function updateDelta(trained: ModelParams, global: ModelParams): Float32Array {
-  assertSameSpecs(specsOf(global), specsOf(trained));
-  const local = flattenParams(trained);
-  const base = flattenParams(global);
-  for (let i = 0; i < local.length; i++) local[i] = (local[i] as number) - (base[i] as number);
-  return local;
 }

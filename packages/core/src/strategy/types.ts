@@ -1,3 +1,4 @@
+import type { FitPrivacy } from '../privacy/distributed-noise.js';
 import type { Rng } from '../random.js';
 
 /** What the coordinator knows about a connected client. */
@@ -99,4 +100,5 @@ export interface StrategyState {
 /** The fit instructions a strategy may set; the job's `fit` settings supply the rest. */
 export interface StrategyFitConfig {
   proximalMu?: number;
+  privacy?: FitPrivacy;
 }

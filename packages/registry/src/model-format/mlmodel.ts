@@ -3,6 +3,7 @@ import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import {
   DIFFERENTIAL_PRIVACY,
+  type DifferentialPrivacy,
   type EvaluationSet,
   type ModelSignature,
   type PartitionFingerprint,
@@ -36,7 +37,21 @@ const fedlearnMetadataSchema = z.object({
   round: z.number().int().min(0),
   strategy: z.string().min(1),
   secure_aggregation: z.boolean(),
-  differential_privacy: z.literal(DIFFERENTIAL_PRIVACY).default(DIFFERENTIAL_PRIVACY),
+  differential_privacy: z
+    .union([
+      z.literal(DIFFERENTIAL_PRIVACY),
+      z.object({
+        mode: z.enum(['central', 'distributed']),
+        epsilon: z.number().nonnegative(),
+        delta: z.number().gt(0).lt(1),
+        noise_multiplier: z.number().positive(),
+        clip_norm: z.number().positive(),
+        sampling_rate: z.number().min(0).max(1),
+        rounds: z.number().int().min(0),
+        accountant: z.string(),
+      }),
+    ])
+    .default(DIFFERENTIAL_PRIVACY),
   metrics: z.record(z.string(), z.number()),
   metric_sources: z.record(z.string(), evaluationSetSchema).default({}),
   data_partitions: z.object({
@@ -86,8 +101,8 @@ export interface MLmodel {
     round: number;
     strategy: string;
     secureAggregation: boolean;
-    /** Always `none`: fedlearn does not implement differential privacy yet. */
-    differentialPrivacy: typeof DIFFERENTIAL_PRIVACY;
+    /** The version's DP guarantee, or `none`. */
+    differentialPrivacy: DifferentialPrivacy;
     metrics: Record<string, number>;
     /** The data each metric was measured on; a metric absent here has no recorded source. */
     metricSources: Record<string, EvaluationSet>;
@@ -138,7 +153,7 @@ export function formatMLmodel(model: MLmodel): string {
         round: f.round,
         strategy: f.strategy,
         secure_aggregation: f.secureAggregation,
-        differential_privacy: f.differentialPrivacy,
+        differential_privacy: privacyToYaml(f.differentialPrivacy),
         metrics: f.metrics,
         metric_sources: f.metricSources,
         data_partitions: {
@@ -196,7 +211,7 @@ export function parseMLmodel(text: string): MLmodel {
       round: f.round,
       strategy: f.strategy,
       secureAggregation: f.secure_aggregation,
-      differentialPrivacy: f.differential_privacy,
+      differentialPrivacy: privacyFromYaml(f.differential_privacy),
       metrics: f.metrics,
       metricSources: f.metric_sources,
       dataPartitions: {
@@ -252,4 +267,36 @@ export function validateMetricSources(
       throw new FedlearnError('INVALID_ARGUMENT', `metric source given for unknown metric ${key}`);
   }
   return result.data;
+}
+
+/** The accountant behind every recorded ε. */
+export const PRIVACY_ACCOUNTANT = 'RDP of the sampled Gaussian mechanism (Mironov, Talwar and Zhang 2019)';
+
+type PrivacyYaml = z.infer<typeof fedlearnMetadataSchema>['differential_privacy'];
+
+function privacyToYaml(p: DifferentialPrivacy): PrivacyYaml {
+  if (p === DIFFERENTIAL_PRIVACY) return p;
+  return {
+    mode: p.mode,
+    epsilon: p.epsilon,
+    delta: p.delta,
+    noise_multiplier: p.noiseMultiplier,
+    clip_norm: p.clipNorm,
+    sampling_rate: p.samplingRate,
+    rounds: p.rounds,
+    accountant: PRIVACY_ACCOUNTANT,
+  };
+}
+
+function privacyFromYaml(p: PrivacyYaml): DifferentialPrivacy {
+  if (p === DIFFERENTIAL_PRIVACY) return p;
+  return {
+    mode: p.mode,
+    epsilon: p.epsilon,
+    delta: p.delta,
+    noiseMultiplier: p.noise_multiplier,
+    clipNorm: p.clip_norm,
+    samplingRate: p.sampling_rate,
+    rounds: p.rounds,
+  };
 }

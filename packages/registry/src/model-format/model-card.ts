@@ -1,5 +1,5 @@
 import type { EvaluationSet, RoundMetrics } from '../types.js';
-import type { MLmodel } from './mlmodel.js';
+import { type MLmodel, PRIVACY_ACCOUNTANT } from './mlmodel.js';
 
 function cell(value: unknown): string {
   return String(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -18,6 +18,15 @@ const EVALUATION_SET_LIMIT: Record<EvaluationSet, string> = {
   'clients-held-out':
     'Metrics on the clients’ held-out data are computed and reported by the clients; the coordinator does not check them.',
 };
+
+function privacyLine(p: MLmodel['fedlearn']['differentialPrivacy']): string {
+  if (p === 'none') return 'none (no privacy guarantee: the training was not differentially private)';
+  const who =
+    p.mode === 'central'
+      ? 'central (the coordinator clipped each update and added the noise)'
+      : 'distributed (each client clipped its update and added its noise share before secure aggregation)';
+  return `client-level DP-FedAvg, ${who}: (ε = ${p.epsilon.toFixed(3)}, δ = ${p.delta}) after ${p.rounds} rounds, noise multiplier σ = ${p.noiseMultiplier}, clipping norm C = ${p.clipNorm}, sampling rate q = ${p.samplingRate}; accountant: ${PRIVACY_ACCOUNTANT}`;
+}
 
 function shape(dims: number[]): string {
   return `[${dims.map((d) => (d === -1 ? 'batch' : String(d))).join(', ')}]`;
@@ -53,7 +62,7 @@ export function renderModelCard(
     `- strategy: ${f.strategy}`,
     `- rounds completed: ${f.round}`,
     `- secure aggregation: ${f.secureAggregation ? 'on (the coordinator saw only masked updates)' : 'off'}`,
-    `- differential privacy: ${f.differentialPrivacy} (fedlearn does not implement differential privacy yet)`,
+    `- differential privacy: ${privacyLine(f.differentialPrivacy)}`,
     `- clients: ${f.dataPartitions.clients}, examples: ${f.dataPartitions.totalExamples} (partitions recorded by hash and size only)`,
     `- code version: ${f.codeVersion}`,
     '',

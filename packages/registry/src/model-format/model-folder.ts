@@ -98,7 +98,7 @@ export function packModelFolder(input: PackInput): { files: ModelFiles; mlmodel:
       round: metadata.round,
       strategy: job.strategy,
       secureAggregation: job.secureAggregation,
-      differentialPrivacy: DIFFERENTIAL_PRIVACY,
+      differentialPrivacy: metadata.privacy ?? DIFFERENTIAL_PRIVACY,
       metrics: { ...metadata.metrics },
       metricSources: validateMetricSources(metadata.metricSources, metadata.metrics),
       dataPartitions: {

@@ -165,13 +165,38 @@ describe('model version folder', () => {
     expect(fromUtf8(pack().files.get('README.md')!)).toContain('- accuracy: 0.9 (source not recorded)');
   });
 
-  it('states plainly that there is no differential privacy, with no privacy field', () => {
+  it('states plainly when a job had no differential privacy, with no privacy field', () => {
     const { files } = pack();
     const text = fromUtf8(files.get('MLmodel')!);
     expect(text).toContain('differential_privacy: none');
     expect(text).not.toMatch(/^\s*privacy:/m);
     expect(fromUtf8(files.get('README.md')!)).toContain(
-      '- differential privacy: none (fedlearn does not implement differential privacy yet)',
+      '- differential privacy: none (no privacy guarantee: the training was not differentially private)',
     );
+  });
+
+  it('records a private version’s (ε, δ) and DP-FedAvg settings in the MLmodel and the card, and reads them back', () => {
+    const privacy = {
+      mode: 'distributed' as const,
+      epsilon: 7.6831,
+      delta: 1e-5,
+      noiseMultiplier: 3.2,
+      clipNorm: 0.03,
+      samplingRate: 1,
+      rounds: 20,
+    };
+    const { files } = pack({
+      metadata: { round: 20, metrics: { accuracy: 0.5 }, dataPartitions: partitions, privacy },
+    });
+    const text = fromUtf8(files.get('MLmodel')!);
+    expect(text).toMatch(/differential_privacy:\n\s+mode: distributed\n\s+epsilon: 7.6831/);
+    expect(text).toContain('accountant: RDP of the sampled Gaussian mechanism');
+    expect(unpackModelFolder(files).mlmodel.fedlearn.differentialPrivacy).toEqual(privacy);
+    const card = fromUtf8(files.get('README.md')!);
+    expect(card).toContain('- differential privacy: client-level DP-FedAvg, distributed');
+    expect(card).toContain(
+      '(ε = 7.683, δ = 0.00001) after 20 rounds, noise multiplier σ = 3.2, clipping norm C = 0.03',
+    );
+    expect(card).not.toContain('none (no privacy guarantee');
   });
 });
