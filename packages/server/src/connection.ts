@@ -1,6 +1,7 @@
 import {
   type ClientMessage,
   type Clock,
+  checkedAckFrame,
   describePeerMessage,
   echoable,
   echoableDetails,
@@ -106,9 +107,9 @@ export class ClientConnection {
   }
 
   private receive(frame: unknown): void {
-    if (isAckFrame(frame)) return this.sender.acknowledge(frame);
     let message: ClientMessage;
     try {
+      if (isAckFrame(frame)) return this.sender.acknowledge(checkedAckFrame(frame));
       const raw = this.assembler.accept(frame);
       if (raw === undefined) return;
       message = parseClientMessage(raw);

@@ -105,6 +105,18 @@ export function isAckFrame(raw: unknown): raw is AckFrame {
   return typeof raw === 'object' && raw !== null && (raw as { f?: unknown }).f === 'a';
 }
 
+/**
+ * An ack frame checked before it is used: a malformed one is refused (MALFORMED_MESSAGE), while a
+ * well-formed ack for a transfer that has already ended is normal (it crossed the last chunk).
+ */
+export function checkedAckFrame(frame: AckFrame): AckFrame {
+  const { id, n } = frame as { id?: unknown; n?: unknown };
+  if (!Number.isSafeInteger(id) || !Number.isSafeInteger(n) || Object.keys(frame).length !== 3) {
+    throw new FedlearnError('MALFORMED_MESSAGE', 'an ack frame is { f: "a", id, n } with integer id and n');
+  }
+  return frame;
+}
+
 export interface FrameAssemblerOptions {
   /** Largest binary payload accepted, in bytes. */
   maxPayloadBytes: number;
