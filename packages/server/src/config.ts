@@ -64,8 +64,9 @@ export const coordinatorConfigSchema = z.object({
   /** Folder for the global model after every round (TensorFlow.js layers format). */
   checkpointDir: z.string().default('.fedlearn/checkpoints'),
   /**
-   * The embedded state store's folder when no store is given (default: `state` beside the
-   * checkpoint folder, i.e. `.fedlearn/state`). With `DATABASE_URL`, pass a PostgreSQL store instead.
+   * The embedded state store's folder when no store is given (default: `.state` inside the
+   * checkpoint folder, so two coordinators with their own checkpoint folders never share state).
+   * With `DATABASE_URL`, pass a PostgreSQL store instead.
    */
   stateDir: z.string().min(1).optional(),
   serverId: z.string().default('fedlearn-coordinator'),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   assertCompatibleProtocol,
   type ClientMessage,
@@ -183,7 +183,7 @@ export class Coordinator {
     const store =
       givenStore ??
       (await EmbeddedCoordinatorStore.open({
-        dir: config.stateDir ?? join(dirname(config.checkpointDir), 'state'),
+        dir: config.stateDir ?? join(config.checkpointDir, '.state'),
       }));
     const https = config.tls ? readTlsFiles(config.tls) : null;
     const theClock = clock ?? systemClock;
